@@ -1,0 +1,918 @@
+"""The simulation: the MSP's world as a pure function of (seed, epoch, tick).
+
+Every value is drawn from counter-based randomness keyed by the seed, the item and a
+moment in time, so the snapshot of any tick can be computed directly, without
+replaying the ticks before it. An item changes only at its own *change ticks* (a
+sparse random subset of ticks, plus the ticks where one of its dates crosses a
+threshold); between two change ticks it is the very same object.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, ClassVar, NamedTuple, TypeVar
+
+import catalogue as cat
+
+Item = dict[str, Any]
+T = TypeVar("T")
+
+ENTITY_KINDS: tuple[str, ...] = (
+    "clients",
+    "licenses",
+    "leads",
+    "technicians",
+    "departments",
+    "vendors",
+    "contracts",
+)
+ID_PREFIX = {
+    "clients": "client",
+    "licenses": "license",
+    "leads": "lead",
+    "technicians": "tech",
+    "departments": "dept",
+    "vendors": "vendor",
+    "contracts": "contract",
+}
+
+_KIND_CODE = {kind: code for code, kind in enumerate(ENTITY_KINDS, start=1)}
+
+# When SIMULATOR_SEED is set without an epoch, every process agrees on this tick 0.
+FIXED_EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
+# How far before its epoch a generation's history reaches.
+HISTORY_BEFORE_EPOCH = timedelta(days=7)
+
+# Chance that an item changes at a given tick, and the longest run without a change.
+CHANGE_PROBABILITY = 0.08
+FORCED_CHANGE_PERIOD = 48
+
+_MASK = (1 << 64) - 1
+_TWO_64 = float(1 << 64)
+
+
+def _hash(seed: int, key: int, channel: int, moment: int) -> int:
+    """A well-mixed 64-bit integer from four integers (SplitMix64 finaliser)."""
+    x = (
+        seed * 0x9E3779B97F4A7C15
+        + key * 0xC2B2AE3D27D4EB4F
+        + channel * 0x165667B19E3779F9
+        + moment * 0x27D4EB2F165667C5
+    ) & _MASK
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & _MASK
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & _MASK
+    return x ^ (x >> 31)
+
+
+class Rng(NamedTuple):
+    """Randomness of one item in one generation: seed and item key, channel and moment per call."""
+
+    seed: int
+    key: int
+
+    def unit(self, channel: int, moment: int = 0) -> float:
+        """Uniform in [0, 1)."""
+        return _hash(self.seed, self.key, channel, moment) / _TWO_64
+
+    def between(self, low: float, high: float, channel: int, moment: int = 0) -> float:
+        """Uniform in [low, high)."""
+        return low + (high - low) * self.unit(channel, moment)
+
+    def integer(self, low: int, high: int, channel: int, moment: int = 0) -> int:
+        """Uniform integer in [low, high]."""
+        return low + _hash(self.seed, self.key, channel, moment) % (high - low + 1)
+
+    def choice(self, options: tuple[T, ...], channel: int, moment: int = 0) -> T:
+        """One of the options."""
+        return options[_hash(self.seed, self.key, channel, moment) % len(options)]
+
+    def wave(self, channel: int, position: float, period: float) -> float:
+        """Smooth bounded noise in [-1, 1]: smoothstep between random knots `period` apart."""
+        x = position / period
+        knot = math.floor(x)
+        f = x - knot
+        f = f * f * (3.0 - 2.0 * f)
+        a = self.unit(channel, knot)
+        b = self.unit(channel, knot + 1)
+        return 2.0 * (a + (b - a) * f) - 1.0
+
+    def drift(self, channel: int, tick: int) -> float:
+        """Two octaves of smooth noise in [-1, 1]: a slow swell over ~a day plus hourly wiggles."""
+        return 0.7 * self.wave(channel, tick, 2880.0) + 0.3 * self.wave(channel + 1, tick, 120.0)
+
+
+# Channels of randomness: each drawn quantity has its own, so adding one changes no other.
+class Ch:
+    """Channel numbers of the quantities drawn for an item."""
+
+    CHANGE, PHASE = 1, 2
+    NAME_A, NAME_B, NAME_C, INDUSTRY, SIZE, TIER, RATE, MARGIN_BASE = 10, 11, 12, 13, 14, 15, 16, 17
+    REVENUE, MARGIN, HEADCOUNT, TERM, TERM_PHASE = 20, 22, 24, 26, 27
+    PRODUCT, SEATS_BASE, SEATS_STEP, USAGE_BASE, USAGE, RENEWAL_PHASE = 30, 31, 32, 33, 34, 36
+    WINDOW, OUTCOME, FURTHEST, CONTACT_FIRST, CONTACT_LAST, PHONE, SOURCE, VALUE, CLOSE, LAST_CONTACT = (
+        40,
+        41,
+        42,
+        43,
+        44,
+        45,
+        46,
+        47,
+        48,
+        49,
+    )
+    ROLE, SKILL, CERTS, UTIL_BASE, UTIL, HOURS, EFFICIENCY, PROJECTS, LEAVE, LEAVE_START, LEAVE_LENGTH = (
+        50,
+        51,
+        52,
+        53,
+        54,
+        56,
+        58,
+        60,
+        61,
+        62,
+        63,
+    )
+    KIND, BUDGET, PACE_MONTH, PACE, WEIGHT, MANAGER_FIRST, MANAGER_LAST = 70, 71, 72, 73, 75, 76, 77
+    VENDOR, SPEND, PERF_BASE, PERF_MONTH, PERF, GAP, SERVICE, SATISFACTION, AGREEMENT, TERMS_PAY = (
+        80,
+        81,
+        83,
+        84,
+        85,
+        87,
+        88,
+        89,
+        90,
+        91,
+    )
+    AUTO_RENEW, NOTICE, SLA, SLA_BASE, CLAUSES, CONTRACT_TYPE, VALUE_BASE = 100, 101, 102, 104, 105, 106, 107
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioRun:
+    """A business scenario active on the ticks [start_tick, end_tick)."""
+
+    name: str
+    start_tick: int
+    end_tick: int
+    target: int = 0
+
+    def intensity(self, tick: int) -> float:
+        """0 outside the window; inside it rises to 1 and falls back to 0 at the end."""
+        if not self.start_tick <= tick < self.end_tick:
+            return 0.0
+        length = self.end_tick - self.start_tick
+        ramp = max(1, min(length // 4, 20))
+        return min(1.0, (tick - self.start_tick + 1) / ramp, (self.end_tick - tick) / ramp)
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    """One simulated world: its seed, the time of tick 0, the tick length and the entity counts."""
+
+    seed: int
+    epoch: datetime
+    interval: float
+    counts: Mapping[str, int]
+    created_at: datetime
+    scenarios: tuple[ScenarioRun, ...] = ()
+
+    def time_of(self, tick: int) -> datetime:
+        """Simulated wall-clock time of a tick."""
+        return self.epoch + timedelta(seconds=tick * self.interval)
+
+    def tick_at(self, moment: datetime) -> int:
+        """The last tick at or before a moment."""
+        return math.floor((moment - self.epoch).total_seconds() / self.interval + 1e-9)
+
+    def first_tick_from(self, moment: datetime) -> int:
+        """The first tick at or after a moment."""
+        return math.ceil((moment - self.epoch).total_seconds() / self.interval - 1e-9)
+
+    @property
+    def first_tick(self) -> int:
+        """Earliest tick of this generation's history."""
+        return self.first_tick_from(self.epoch - HISTORY_BEFORE_EPOCH)
+
+    def scenario_intensity(self, name: str, tick: int, target: int | None = None) -> float:
+        """How strongly a named scenario acts at a tick (0 when none is running)."""
+        level = 0.0
+        for run in self.scenarios:
+            if run.name == name and (target is None or run.target == target):
+                level = max(level, run.intensity(tick))
+        return level
+
+    def with_scenario(self, run: ScenarioRun) -> Generation:
+        """The same world with one more scenario."""
+        return Generation(self.seed, self.epoch, self.interval, self.counts, self.created_at, (*self.scenarios, run))
+
+
+def new_generation(
+    *,
+    counts: Mapping[str, int],
+    interval: float,
+    now: datetime,
+    seed: int | None = None,
+    epoch: datetime | None = None,
+) -> Generation:
+    """A generation: the seed given or a random one, the epoch given or a default for that seed."""
+    if epoch is None:
+        epoch = FIXED_EPOCH if seed is not None else now.replace(microsecond=0)
+    if seed is None:
+        seed = secrets.randbits(63)
+    return Generation(seed=seed, epoch=epoch, interval=interval, counts=dict(counts), created_at=now)
+
+
+def iso_time(moment: datetime) -> str:
+    """ISO 8601 UTC with a `Z`; milliseconds only when the moment has them."""
+    text = moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
+    return text.replace("+00:00", "Z")
+
+
+def _cents(value: float) -> int:
+    return round(value * 100)
+
+
+def _money(cents: int) -> float:
+    return cents / 100
+
+
+def _pct(part: float, whole: float) -> float:
+    return round(part / whole * 100, 2) if whole else 0.0
+
+
+def _day_start(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _month_key(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _month_label(month_key: int) -> str:
+    return f"{month_key // 12:04d}-{month_key % 12 + 1:02d}"
+
+
+def _month_start(month_key: int) -> date:
+    return date(month_key // 12, month_key % 12 + 1, 1)
+
+
+def _days_in_month(month_key: int) -> int:
+    return (_month_start(month_key + 1) - _month_start(month_key)).days
+
+
+def _domain_of(company: str, tld: str) -> str:
+    words = [w for w in company.replace("&", " ").replace(".", " ").split() if w.isalpha()]
+    core = "".join(words[:2]).lower() or "company"
+    return core + tld
+
+
+def _email_local(first: str, last: str) -> str:
+    return f"{first}.{last}".lower().replace("'", "")
+
+
+def _phone(rng: Rng, channel: int, moment: int = 0) -> str:
+    area = rng.choice(cat.AREA_CODES, channel, moment)
+    return f"+1-{area}-555-{rng.integer(100, 9999, channel + 1000, moment):04d}"
+
+
+def _person(rng: Rng, first_channel: int, last_channel: int, moment: int = 0) -> tuple[str, str]:
+    return rng.choice(cat.FIRST_NAMES, first_channel, moment), rng.choice(cat.LAST_NAMES, last_channel, moment)
+
+
+def company_name(index: int, salt: int) -> str:
+    """A company name unique per index (up to 40,000 x 10 combinations) for a salt."""
+    stems, nouns, suffixes = cat.COMPANY_STEMS, cat.COMPANY_NOUNS, cat.COMPANY_SUFFIXES
+    # An odd multiplier modulo the product spreads neighbouring indexes across all words.
+    space = len(stems) * len(nouns)
+    spread = (index * 7919 + salt) % space
+    stem, noun = stems[spread % len(stems)], nouns[spread // len(stems)]
+    suffix = suffixes[(index // space + salt) % len(suffixes)]
+    name = f"{stem} {noun}{suffix}"
+    return name if index < space * len(suffixes) else f"{name} {index // (space * len(suffixes)) + 1}"
+
+
+def department_name(index: int) -> str:
+    """A department name, unique for every index."""
+    kinds, regions = cat.DEPARTMENTS, cat.REGIONS
+    base = kinds[index % len(kinds)].name
+    round_ = index // len(kinds)
+    if round_ == 0:
+        return base
+    region = regions[(round_ - 1) % len(regions)]
+    cycle = (round_ - 1) // len(regions)
+    return f"{base} ({region})" if cycle == 0 else f"{base} ({region} {cycle + 1})"
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """An item as of a change tick, and the next tick at which its dates alone would change it."""
+
+    item: Item
+    next_change: int | None
+
+
+class World:
+    """Builders of every entity for one generation, with per-item constants memoised."""
+
+    def __init__(self, generation: Generation) -> None:
+        self.generation = generation
+        self.seed = generation.seed
+        self._builders: dict[str, Callable[[int, int], Built]] = {
+            "clients": self._client,
+            "licenses": self._license,
+            "leads": self._lead,
+            "technicians": self._technician,
+            "departments": self._department,
+            "vendors": self._vendor,
+            "contracts": self._contract,
+        }
+        self._phases: dict[str, list[int]] = {}
+
+    def rng(self, kind: str, index: int) -> Rng:
+        """Randomness of one item."""
+        return Rng(self.seed, _KIND_CODE[kind] << 40 | index)
+
+    # --- change schedule -------------------------------------------------------------
+
+    def _phase(self, kind: str, index: int) -> int:
+        phases = self._phases.setdefault(kind, [])
+        while len(phases) <= index:
+            phases.append(self.rng(kind, len(phases)).integer(0, FORCED_CHANGE_PERIOD - 1, Ch.PHASE))
+        return phases[index]
+
+    def changes_at(self, kind: str, index: int, tick: int) -> bool:
+        """Whether an item changes at a tick by chance (or because it has not for a while)."""
+        if (tick + self._phase(kind, index)) % FORCED_CHANGE_PERIOD == 0:
+            return True
+        return self.rng(kind, index).unit(Ch.CHANGE, tick) < CHANGE_PROBABILITY
+
+    def last_chance_change(self, kind: str, index: int, tick: int) -> int:
+        """The last tick at or before `tick` where the item changed by chance."""
+        rng = self.rng(kind, index)
+        phase = self._phase(kind, index)
+        t = tick
+        while (t + phase) % FORCED_CHANGE_PERIOD and rng.unit(Ch.CHANGE, t) >= CHANGE_PROBABILITY:
+            t -= 1
+        return t
+
+    def build(self, kind: str, index: int, tick: int) -> Built:
+        """The item as it is right after a change at `tick`."""
+        return self._builders[kind](index, tick)
+
+    def item_at(self, kind: str, index: int, tick: int) -> Built:
+        """The item as it is at any tick, computed directly."""
+        built = self.build(kind, index, self.last_chance_change(kind, index, tick))
+        while built.next_change is not None and built.next_change <= tick:
+            built = self.build(kind, index, built.next_change)
+        return built
+
+    def _date_change(self, tick: int, *days: date) -> int | None:
+        """The first tick after `tick` at which one of the days begins."""
+        upcoming = [self.generation.first_tick_from(_day_start(day)) for day in days]
+        later = [t for t in upcoming if t > tick]
+        return min(later) if later else None
+
+    def _stamp(self, tick: int) -> tuple[datetime, str]:
+        moment = self.generation.time_of(tick)
+        return moment, iso_time(moment)
+
+    # --- clients ---------------------------------------------------------------------
+
+    def _client(self, index: int, tick: int) -> Built:
+        rng = self.rng("clients", index)
+        moment, stamp = self._stamp(tick)
+        name = company_name(index, self.seed % 9973)
+        noun = next((n for n in cat.COMPANY_NOUNS if f" {n}" in name), "Solutions")
+        base_employees = int(10 * 200 ** rng.unit(Ch.SIZE))
+        employees = max(5, round(base_employees * (1 + 0.03 * rng.drift(Ch.HEADCOUNT, tick))))
+        # Bigger clients buy richer tiers; some small ones buy up a tier.
+        tier_rank = (base_employees >= 60) + (base_employees >= 350) + (rng.unit(Ch.TIER) < 0.15)
+        tier = ("Standard", "Premium", "Enterprise")[min(2, tier_rank)]
+        low, high = {"Standard": (850, 1150), "Premium": (1150, 1550), "Enterprise": (1500, 2100)}[tier]
+        per_seat_year = rng.between(low, high, Ch.RATE)
+        monthly_revenue = _cents(employees * per_seat_year / 12 * (1 + 0.04 * rng.drift(Ch.REVENUE, tick)))
+        monthly_revenue = max(monthly_revenue, 50_000)
+        squeeze = 0.14 * self.generation.scenario_intensity("churn-wave", tick)
+        base_margin = 0.04 + 0.42 * rng.unit(Ch.MARGIN_BASE) ** 0.75
+        margin = min(0.6, max(-0.2, base_margin + 0.06 * rng.drift(Ch.MARGIN, tick) - squeeze))
+        monthly_costs = _cents(monthly_revenue / 100 * (1 - margin))
+        margin_pct = _pct(monthly_revenue - monthly_costs, monthly_revenue)
+        churn_risk = "Low" if margin_pct >= 30 else "Medium" if margin_pct >= 15 else "High"
+        status = "Churned" if margin_pct < 5 else "At Risk" if churn_risk == "High" else "Active"
+        term_days = rng.choice((365, 730, 1095), Ch.TERM)
+        end = self._cycle_end(rng, moment.date(), term_days, Ch.TERM_PHASE)
+        item = {
+            "id": f"client-{index + 1}",
+            "name": name,
+            "industry": cat.INDUSTRY_OF_NOUN[noun],
+            "employeeCount": employees,
+            "annualRevenue": _money(monthly_revenue * 12),
+            "annualCosts": _money(monthly_costs * 12),
+            "contractValue": _money(monthly_revenue * 12),
+            "contractType": tier,
+            "status": status,
+            "monthlyRecurring": _money(monthly_revenue),
+            "churnRisk": churn_risk,
+            "lastUpdated": stamp,
+            "marginPercentage": margin_pct,
+            "monthlyRevenue": _money(monthly_revenue),
+            "monthlyCosts": _money(monthly_costs),
+            "contractEndDate": end.isoformat(),
+        }
+        return Built(item, self._date_change(tick, end))
+
+    @staticmethod
+    def _cycle_end(rng: Rng, today: date, length_days: int, channel: int) -> date:
+        """End of the current term of a cycle repeating every `length_days` days (always after today)."""
+        phase = rng.integer(0, length_days - 1, channel)
+        day = today.toordinal() + phase
+        return date.fromordinal(day - day % length_days - phase + length_days)
+
+    # --- licenses --------------------------------------------------------------------
+
+    def _license(self, index: int, tick: int) -> Built:
+        rng = self.rng("licenses", index)
+        moment, stamp = self._stamp(tick)
+        products = cat.SOFTWARE_PRODUCTS
+        product = (
+            products[(index * 13 + self.seed) % len(products)]
+            if index < len(products) * 3
+            else rng.choice(products, Ch.PRODUCT)
+        )
+        seat_unit = 5 if product.license_type != "Concurrent" else 1
+        high = {"User": 400, "Device": 300, "Concurrent": 40}[product.license_type]
+        base_seats = max(seat_unit, int(high * rng.unit(Ch.SEATS_BASE) ** 1.6 / seat_unit) * seat_unit + seat_unit * 2)
+        block = (tick + self._phase("licenses", index) * 37) // 720
+        step = rng.integer(-2, 2, Ch.SEATS_STEP, block) * seat_unit
+        total = max(seat_unit, base_seats + step)
+        base_usage = 0.55 + 0.5 * rng.unit(Ch.USAGE_BASE) ** 0.8
+        usage = min(1.0, max(0.2, base_usage + 0.05 * rng.drift(Ch.USAGE, tick)))
+        used = min(total, round(total * usage))
+        available = total - used
+        price = _cents(product.monthly_price)
+        monthly = total * price
+        utilization = _pct(used, total)
+        compliance = "Over-allocated" if used >= total else "At Risk" if utilization >= 90 else "Compliant"
+        renewal = self._cycle_end(rng, moment.date(), 365, Ch.RENEWAL_PHASE)
+        item = {
+            "id": f"license-{index + 1}",
+            "vendor": product.vendor,
+            "product": product.product,
+            "licenseType": product.license_type,
+            "totalLicenses": total,
+            "usedLicenses": used,
+            "availableLicenses": available,
+            "costPerLicense": _money(price),
+            "totalCost": _money(monthly),
+            "renewalDate": renewal.isoformat(),
+            "complianceStatus": compliance,
+            "utilizationRate": utilization,
+            "lastUpdated": stamp,
+            "monthlyCost": _money(monthly),
+            "annualCost": _money(monthly * 12),
+            "potentialSavings": _money(available * price),
+        }
+        return Built(item, self._date_change(tick, renewal))
+
+    # --- leads -----------------------------------------------------------------------
+
+    _OPEN_STAGES: ClassVar[tuple[str, ...]] = ("Prospecting", "Qualification", "Proposal", "Negotiation")
+    _PROBABILITY: ClassVar[dict[str, tuple[int, int]]] = {
+        "Prospecting": (5, 15),
+        "Qualification": (20, 35),
+        "Proposal": (40, 60),
+        "Negotiation": (65, 85),
+    }
+
+    def _lead(self, index: int, tick: int) -> Built:
+        slot = self.rng("leads", index)
+        window = slot.integer(480, 2880, Ch.WINDOW)
+        offset = self._phase("leads", index) * 61 % window
+        position = tick + offset
+        cycle = position // window
+        start_tick = cycle * window - offset
+        rng = Rng(self.seed, (slot.key << 32) + cycle)
+        won = rng.unit(Ch.OUTCOME) < 0.3
+        furthest = 4 if won else rng.integer(1, 4, Ch.FURTHEST)
+        stages = (*self._OPEN_STAGES[:furthest], "Closed Won" if won else "Closed Lost")
+        open_span = int(window * 0.85)
+        segment = max(1, open_span // furthest)
+        boundaries = [start_tick + segment * s for s in range(1, furthest)] + [
+            start_tick + open_span,
+            start_tick + window,
+        ]
+        stage_index = sum(1 for b in boundaries[:-1] if b <= tick)
+        stage = stages[stage_index]
+        next_change = next((b for b in boundaries if b > tick), None)
+
+        moment, stamp = self._stamp(tick)
+        started = self.generation.time_of(start_tick).date()
+        company = company_name((index * 104_729 + cycle * 7) % 40_000, (self.seed >> 7) % 9973 + 1)
+        noun = next((n for n in cat.COMPANY_NOUNS if f" {n}" in company), "Solutions")
+        first, last = _person(rng, Ch.CONTACT_FIRST, Ch.CONTACT_LAST)
+        domain = _domain_of(company, rng.choice(cat.TOP_LEVEL_DOMAINS, Ch.PHONE + 1))
+        employees = int(12 * 100 ** rng.unit(Ch.SIZE))
+        value = _cents(employees * rng.between(900, 1900, Ch.VALUE) * (1 + 0.03 * rng.drift(Ch.VALUE + 1, tick)))
+        if stage in self._PROBABILITY:
+            low, high = self._PROBABILITY[stage]
+            probability = rng.integer(low, high, Ch.CLOSE + 100, stage_index)
+        else:
+            probability = 100 if stage == "Closed Won" else 0
+        close = started + timedelta(days=rng.integer(21, 120, Ch.CLOSE))
+        last_contact = moment.date() - timedelta(days=rng.integer(0, 6, Ch.LAST_CONTACT, tick))
+        item = {
+            "id": f"lead-{index + 1}",
+            "companyName": company,
+            "contactName": f"{first} {last}",
+            "email": f"{_email_local(first, last)}@{domain}",
+            "phone": _phone(rng, Ch.PHONE),
+            "stage": stage,
+            "value": _money(max(value, 500_000)),
+            "probability": probability,
+            "expectedCloseDate": close.isoformat(),
+            "source": rng.choice(cat.LEAD_SOURCES, Ch.SOURCE),
+            "industry": cat.INDUSTRY_OF_NOUN[noun],
+            "employeeCount": employees,
+            "lastContact": last_contact.isoformat(),
+            "lastUpdated": stamp,
+        }
+        return Built(item, next_change)
+
+    # --- technicians -----------------------------------------------------------------
+
+    def _technician(self, index: int, tick: int) -> Built:
+        rng = self.rng("technicians", index)
+        moment, stamp = self._stamp(tick)
+        band = cat.TECHNICIAN_ROLES[(index * 7 + self.seed) % len(cat.TECHNICIAN_ROLES)]
+        levels = tuple(band.rates)
+        skill = rng.choice(levels, Ch.SKILL)
+        low, high = band.rates[skill]
+        rate = round(rng.between(low, high, Ch.RATE) * 4) / 4
+        extra = cat.SKILL_ORDER.index(skill)
+        count = min(len(band.certifications), 1 + extra + rng.integer(0, 1, Ch.CERTS))
+        start = rng.integer(0, len(band.certifications) - 1, Ch.CERTS + 1)
+        certs = [band.certifications[(start + i) % len(band.certifications)] for i in range(count)]
+        today = moment.date()
+        leave_start, leave_end = self._leave(rng, today)
+        on_leave = leave_start <= today < leave_end
+        total_hours = round(160 * (1 + 0.06 * rng.drift(Ch.HOURS, tick)), 1)
+        if on_leave:
+            total_hours = round(total_hours * 0.6, 1)
+        utilization_target = 0.55 + 0.35 * rng.unit(Ch.UTIL_BASE)
+        share = min(0.98, max(0.3, utilization_target + 0.08 * rng.drift(Ch.UTIL, tick)))
+        billable = round(total_hours * share, 1)
+        utilization = _pct(billable, total_hours)
+        projects = max(0, min(8, round(1 + 4 * share + 1.5 * rng.drift(Ch.PROJECTS, tick))))
+        status = "On Leave" if on_leave else "Busy" if utilization >= 85 or projects >= 5 else "Available"
+        first, last = _person(rng, Ch.NAME_A, Ch.NAME_B)
+        item = {
+            "id": f"tech-{index + 1}",
+            "name": f"{first} {last}",
+            "role": band.role,
+            "hourlyRate": rate,
+            "utilization": utilization,
+            "billableHours": billable,
+            "totalHours": total_hours,
+            "efficiency": round(min(99.5, max(60.0, 78 + 6 * extra + 5 * rng.drift(Ch.EFFICIENCY, tick))), 2),
+            "certifications": certs,
+            "status": status,
+            "lastUpdated": stamp,
+            "utilizationRate": utilization,
+            "skillLevel": skill,
+            "activeProjects": 0 if on_leave else projects,
+        }
+        return Built(item, self._date_change(tick, leave_start, leave_end, self._leave(rng, leave_end)[0]))
+
+    @staticmethod
+    def _leave(rng: Rng, today: date) -> tuple[date, date]:
+        """The leave (first day, day after the last) of the 45-day block holding today, or the next one."""
+        block = today.toordinal() // 45
+        for candidate in (block, block + 1, block + 2, block + 3):
+            if rng.unit(Ch.LEAVE, candidate) < 0.25:
+                first = candidate * 45 + rng.integer(0, 30, Ch.LEAVE_START, candidate)
+                end = first + rng.integer(2, 10, Ch.LEAVE_LENGTH, candidate)
+                if end > today.toordinal():
+                    return date.fromordinal(first), date.fromordinal(end)
+        far = date.fromordinal((block + 4) * 45)
+        return far, far
+
+    # --- departments -----------------------------------------------------------------
+
+    def _department(self, index: int, tick: int) -> Built:
+        rng = self.rng("departments", index)
+        moment, stamp = self._stamp(tick)
+        kind = cat.DEPARTMENTS[index % len(cat.DEPARTMENTS)]
+        employees = rng.integer(*kind.employees, Ch.SIZE)
+        monthly_budget = max(
+            50_000, _cents(employees * rng.between(*kind.monthly_cost_per_employee, Ch.BUDGET)) // 50_000 * 50_000
+        )
+        today = moment.date()
+        month = _month_key(today)
+        freeze = self.generation.scenario_intensity("budget-freeze", tick)
+
+        def pace(month_key: int) -> float:
+            return 0.86 + 0.22 * rng.unit(Ch.PACE_MONTH, month_key)
+
+        now_pace = (pace(month) + 0.03 * rng.drift(Ch.PACE, tick)) * (1 - 0.25 * freeze)
+        actual = _cents(monthly_budget / 100 * now_pace)
+        history = [(m, _cents(monthly_budget / 100 * pace(m))) for m in range(month - 11, month)]
+        history.append((month, actual))
+        elapsed = (moment - _day_start(_month_start(month))).total_seconds() / (86_400 * _days_in_month(month))
+        year_start = today.year * 12
+        spent = sum(amount for m, amount in history[:-1] if m >= year_start) + round(actual * elapsed)
+        budget = monthly_budget * 12
+        categories = self._split(rng, actual, kind.categories, month)
+        variance = monthly_budget - actual
+        previous = history[-2][1]
+        trend = "up" if actual > previous * 1.05 else "down" if actual < previous * 0.95 else "stable"
+        first, last = _person(rng, Ch.MANAGER_FIRST, Ch.MANAGER_LAST)
+        item = {
+            "id": f"dept-{index + 1}",
+            "name": department_name(index),
+            "budget": _money(budget),
+            "spent": _money(spent),
+            "remaining": _money(budget - spent),
+            "employeeCount": employees,
+            "avgCostPerEmployee": round(spent / 100 / employees, 2),
+            "topExpenseCategory": max(categories, key=lambda c: c["spend"])["name"],
+            "lastUpdated": stamp,
+            "monthlyBudget": _money(monthly_budget),
+            "actualSpend": _money(actual),
+            "variance": _money(variance),
+            "variancePercentage": _pct(variance, monthly_budget),
+            "trend": trend,
+            "manager": f"{first} {last}",
+            "categories": categories,
+            "historicalSpend": [{"month": _month_label(m), "amount": _money(a)} for m, a in history],
+        }
+        return Built(item, self._date_change(tick, _month_start(month + 1)))
+
+    @staticmethod
+    def _split(rng: Rng, total_cents: int, names: tuple[str, ...], month: int) -> list[Item]:
+        """Share a month's spend among categories, in cents that add up exactly."""
+        weights = [(len(names) - i) * (0.75 + 0.5 * rng.unit(Ch.WEIGHT + i, month)) for i in range(len(names))]
+        scale = total_cents / sum(weights)
+        shares = [int(w * scale) for w in weights]
+        shares[0] += total_cents - sum(shares)
+        return [{"name": n, "spend": _money(s)} for n, s in zip(names, shares, strict=True)]
+
+    # --- vendors ---------------------------------------------------------------------
+
+    def _agreement(self, rng: Rng, today: date, term_days: int) -> tuple[date, date, date]:
+        """Start and end of the current agreement, and when the cycle after it begins."""
+        gap = 0 if rng.unit(Ch.GAP) < 0.7 else rng.integer(15, 60, Ch.GAP + 1)
+        cycle = term_days + gap
+        phase = rng.integer(0, cycle - 1, Ch.TERM_PHASE)
+        day = today.toordinal() + phase
+        start = day - day % cycle - phase
+        return date.fromordinal(start), date.fromordinal(start + term_days), date.fromordinal(start + cycle)
+
+    def vendor_kind(self, index: int) -> cat.VendorKind:
+        """What vendor-N is (stable for the generation)."""
+        return cat.VENDORS[(index + self.seed) % len(cat.VENDORS)]
+
+    def vendor_name(self, index: int) -> str:
+        """Name of vendor-N, unique among vendors."""
+        kind = self.vendor_kind(index)
+        round_ = index // len(cat.VENDORS)
+        return (
+            kind.name
+            if round_ == 0
+            else f"{kind.name} ({cat.REGIONS[(round_ - 1) % len(cat.REGIONS)]})"
+            + (f" {round_ // len(cat.REGIONS) + 1}" if round_ > len(cat.REGIONS) else "")
+        )
+
+    def _vendor(self, index: int, tick: int) -> Built:
+        rng = self.rng("vendors", index)
+        moment, stamp = self._stamp(tick)
+        kind = self.vendor_kind(index)
+        today = moment.date()
+        month = _month_key(today)
+        term_years = rng.integer(1, 3, Ch.TERM)
+        start, end, next_cycle = self._agreement(rng, today, term_years * 365)
+        annual = _cents(rng.between(*kind.annual_value, Ch.VALUE_BASE)) // 100 * 100
+        outage = self.generation.scenario_intensity("vendor-outage", tick, target=index)
+        base_perf = 68 + 28 * rng.unit(Ch.PERF_BASE) ** 0.6
+
+        def score(month_key: int, live: float = 0.0) -> float:
+            raw = base_perf + 6 * (2 * rng.unit(Ch.PERF_MONTH, month_key) - 1) + live
+            return round(min(100.0, max(0.0, raw)), 1)
+
+        current = score(month, 3 * rng.drift(Ch.PERF, tick) - 35 * outage)
+        metrics = [{"month": _month_label(m), "score": score(m)} for m in range(month - 11, month)]
+        metrics.append({"month": _month_label(month), "score": current})
+        days_left = (end - today).days
+        if days_left <= 0:
+            status = "expired"
+        elif days_left <= 90:
+            status = "expiring-soon"
+        else:
+            status = "under-review" if current < 65 else "active"
+        first, last = _person(rng, Ch.NAME_A, Ch.NAME_B)
+        item = {
+            "id": f"vendor-{index + 1}",
+            "name": self.vendor_name(index),
+            "category": kind.category,
+            "totalSpend": _money(
+                round(annual * (0.88 + 0.1 * rng.unit(Ch.SPEND) + 0.02 * rng.drift(Ch.SPEND + 1, tick)))
+            ),
+            "contractValue": _money(annual * term_years),
+            "contractStart": start.isoformat(),
+            "contractEnd": end.isoformat(),
+            "paymentTerms": rng.choice(cat.PAYMENT_TERMS, Ch.TERMS_PAY),
+            "status": status,
+            "performanceScore": current,
+            "lastUpdated": stamp,
+            "annualValue": _money(annual),
+            "contractType": rng.choice(cat.VENDOR_AGREEMENT_TYPES, Ch.AGREEMENT),
+            "renewalDate": end.isoformat(),
+            "contactPerson": f"{first} {last}",
+            "email": f"{_email_local(first, last)}@{kind.domain}",
+            "phone": _phone(rng, Ch.PHONE),
+            "performanceMetrics": metrics,
+            "serviceHistory": self._service_history(rng, kind, today, base_perf),
+        }
+        change = self._date_change(tick, end - timedelta(days=90), end, next_cycle, _month_start(month + 1))
+        return Built(item, change)
+
+    @staticmethod
+    def _service_history(rng: Rng, kind: cat.VendorKind, today: date, base_perf: float) -> list[Item]:
+        """The last four services, one per fortnight, newest first."""
+        fortnight = today.toordinal() // 14
+        records = []
+        for back in range(4):
+            period = fortnight - back
+            day = min(today.toordinal(), period * 14 + rng.integer(0, 13, Ch.SERVICE, period))
+            satisfaction = min(
+                5.0, max(1.0, round(base_perf / 20 + rng.between(-0.8, 0.6, Ch.SATISFACTION, period), 1))
+            )
+            records.append(
+                {
+                    "date": date.fromordinal(day).isoformat(),
+                    "service": rng.choice(kind.services, Ch.SERVICE + 1, period),
+                    "satisfaction": satisfaction,
+                }
+            )
+        return records
+
+    # --- contracts -------------------------------------------------------------------
+
+    def contract_vendor(self, index: int) -> int:
+        """Index of the vendor a contract belongs to."""
+        vendors = self.generation.counts.get("vendors", 0)
+        return self.rng("contracts", index).integer(0, max(vendors, 1) - 1, Ch.VENDOR) if vendors else 0
+
+    def _contract(self, index: int, tick: int) -> Built:
+        rng = self.rng("contracts", index)
+        moment, stamp = self._stamp(tick)
+        vendor = self.contract_vendor(index)
+        kind = self.vendor_kind(vendor)
+        today = moment.date()
+        auto_renew = rng.unit(Ch.AUTO_RENEW) < 0.55
+        term_days = rng.choice((365, 730, 1095), Ch.TERM)
+        pull = self.generation.scenario_intensity("renewal-season", tick)
+        shift = int(pull * 200)
+        start, end, next_cycle = self._agreement(rng, today + timedelta(days=shift), term_days)
+        days_left = (end - today).days
+        status = "Expired" if days_left <= 0 else "Expiring Soon" if days_left <= 90 else "Active"
+        renewal = "auto-renew" if auto_renew else "expiring" if status != "Active" else "manual"
+        contract_type = rng.choice(cat.CONTRACT_TYPES_BY_CATEGORY[kind.category], Ch.CONTRACT_TYPE)
+        annual = _cents(rng.between(*kind.annual_value, Ch.VALUE_BASE) * rng.between(0.15, 0.6, Ch.VALUE)) // 100 * 100
+        outage = self.generation.scenario_intensity("vendor-outage", tick, target=vendor)
+        compliance = min(100.0, max(0.0, 86 + 12 * rng.unit(Ch.SLA_BASE) + 2 * rng.drift(Ch.SLA, tick) - 30 * outage))
+        clause_start = rng.integer(0, len(cat.CONTRACT_CLAUSES) - 1, Ch.CLAUSES)
+        clauses = [cat.CONTRACT_CLAUSES[(clause_start + i * 5) % len(cat.CONTRACT_CLAUSES)] for i in range(3)]
+        item = {
+            "id": f"contract-{index + 1}",
+            "vendorId": f"vendor-{vendor + 1}",
+            "vendorName": self.vendor_name(vendor),
+            "type": contract_type,
+            "value": _money(annual * term_days // 365),
+            "startDate": start.isoformat(),
+            "endDate": end.isoformat(),
+            "autoRenew": auto_renew,
+            "noticePeriod": rng.choice((30, 60, 90), Ch.NOTICE),
+            "status": status,
+            "lastUpdated": stamp,
+            "serviceType": contract_type,
+            "slaCompliance": round(compliance, 2),
+            "renewalStatus": renewal,
+            "paymentTerms": rng.choice(cat.PAYMENT_TERMS, Ch.TERMS_PAY),
+            "slaMetrics": self._sla_metrics(rng, tick, compliance),
+            "terms": clauses,
+        }
+        boundaries = (end - timedelta(days=90), end, next_cycle)
+        change = self._date_change(tick, *(day - timedelta(days=shift) for day in boundaries))
+        return Built(item, change)
+
+    @staticmethod
+    def _sla_metrics(rng: Rng, tick: int, compliance: float) -> list[Item]:
+        """Three service-level objectives and this month's measurements."""
+        first = rng.integer(0, len(cat.SLA_OBJECTIVES) - 1, Ch.SLA + 10)
+        metrics = []
+        for i in range(3):
+            objective = cat.SLA_OBJECTIVES[(first + i * 2) % len(cat.SLA_OBJECTIVES)]
+            # compliance 100 -> comfortably inside the target; 70 -> clearly missing it.
+            slack = (compliance - 90) / 100 + 0.02 * rng.drift(Ch.SLA + 20 + i, tick)
+            if objective.unit == "%":
+                actual = min(100.0, objective.target + slack * (100 - objective.target + 5) * 2)
+            else:
+                actual = max(0.1, objective.target * (1 - slack * 2))
+            metrics.append(
+                {
+                    "metric": objective.metric,
+                    "target": objective.target,
+                    "actual": round(actual, 2),
+                    "unit": objective.unit,
+                }
+            )
+        return metrics
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Snapshot:
+    """The whole world at one tick. Never mutated once built; a tick makes a new one."""
+
+    generation: Generation
+    tick: int
+    items: Mapping[str, tuple[Item, ...]]
+    next_changes: Mapping[str, tuple[int | None, ...]] = field(repr=False)
+    changed: Mapping[str, tuple[str, ...]] | None = field(default=None, repr=False)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def time(self) -> datetime:
+        """Simulated time of this tick."""
+        return self.generation.time_of(self.tick)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Number of items per entity."""
+        return {kind: len(items) for kind, items in self.items.items()}
+
+    def by_id(self, kind: str) -> Mapping[str, Item]:
+        """The items of an entity keyed by id (built once per snapshot)."""
+        key = f"by_id:{kind}"
+        index = self.cache.get(key)
+        if index is None:
+            index = {item["id"]: item for item in self.items[kind]}
+            self.cache[key] = index
+        return index
+
+
+def compute_snapshot(generation: Generation, tick: int, world: World | None = None) -> Snapshot:
+    """The snapshot of any tick, computed directly from the generation."""
+    world = world or World(generation)
+    items: dict[str, tuple[Item, ...]] = {}
+    next_changes: dict[str, tuple[int | None, ...]] = {}
+    for kind in ENTITY_KINDS:
+        built = [world.item_at(kind, index, tick) for index in range(generation.counts.get(kind, 0))]
+        items[kind] = tuple(b.item for b in built)
+        next_changes[kind] = tuple(b.next_change for b in built)
+    return Snapshot(generation, tick, items, next_changes)
+
+
+def advance(previous: Snapshot, world: World | None = None) -> Snapshot:
+    """The snapshot of the tick after `previous`, rebuilding only the items that change."""
+    generation = previous.generation
+    world = world or World(generation)
+    tick = previous.tick + 1
+    items: dict[str, tuple[Item, ...]] = {}
+    next_changes: dict[str, tuple[int | None, ...]] = {}
+    changed: dict[str, tuple[str, ...]] = {}
+    for kind in ENTITY_KINDS:
+        old_items, old_next = previous.items[kind], previous.next_changes[kind]
+        new_items, new_next, ids = list(old_items), list(old_next), []
+        for index in range(len(old_items)):
+            due = old_next[index]
+            if (due is not None and due <= tick) or world.changes_at(kind, index, tick):
+                built = world.build(kind, index, tick)
+                new_items[index], new_next[index] = built.item, built.next_change
+                ids.append(built.item["id"])
+        items[kind], next_changes[kind], changed[kind] = tuple(new_items), tuple(new_next), tuple(ids)
+    return Snapshot(generation, tick, items, next_changes, changed)
+
+
+def diff_ids(older: Snapshot, newer: Snapshot) -> dict[str, list[str]]:
+    """Per entity, the ids whose item differs between two snapshots."""
+    result: dict[str, list[str]] = {}
+    for kind in ENTITY_KINDS:
+        before = older.by_id(kind)
+        result[kind] = [item["id"] for item in newer.items[kind] if before.get(item["id"]) != item]
+    return result
+
+
+def iter_items(snapshot: Snapshot) -> Iterable[tuple[str, Item]]:
+    """Every (entity, item) pair of a snapshot."""
+    for kind in ENTITY_KINDS:
+        for item in snapshot.items[kind]:
+            yield kind, item

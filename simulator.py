@@ -1,0 +1,229 @@
+"""The simulator: owns the current generation and snapshot, and the task that ticks it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import orjson
+
+import data_generator as dg
+from config import Settings, now_utc
+
+logger = logging.getLogger("prism.simulator")
+
+Clock = Callable[[], datetime]
+Advance = Callable[[dg.Snapshot, dg.World], dg.Snapshot]
+TickListener = Callable[[dg.Snapshot, dg.Snapshot | None], Awaitable[None]]
+
+# A gap of more ticks than this (a laptop waking from sleep) is jumped, not replayed.
+MAX_REPLAY_TICKS = 64
+HISTORY_CACHE_SIZE = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """One entity list as JSON bytes, with its entity tag."""
+
+    body: bytes
+    etag: str
+
+
+def encode_list(snapshot: dg.Snapshot, kind: str) -> Encoded:
+    """The JSON of an entity list of a snapshot, encoded once and kept with the snapshot."""
+    key = f"json:{kind}"
+    cached = snapshot.cache.get(key)
+    if cached is None:
+        body = orjson.dumps(snapshot.items[kind])
+        digest = hashlib.blake2b(body, digest_size=12).hexdigest()
+        cached = Encoded(body, f'"{digest}"')
+        snapshot.cache[key] = cached
+    return cached
+
+
+def encode_all(snapshot: dg.Snapshot) -> dg.Snapshot:
+    """Encode every list of a snapshot, so that requests only copy bytes."""
+    for kind in dg.ENTITY_KINDS:
+        encode_list(snapshot, kind)
+    return snapshot
+
+
+class Simulator:
+    """The current snapshot (swapped whole on each tick) and the background task that ticks it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock = now_utc,
+        advance: Advance = dg.advance,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._advance = advance
+        self._lock = threading.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._listeners: list[TickListener] = []
+        self._history: OrderedDict[tuple[int, int], dg.Snapshot] = OrderedDict()
+        self.ticks_computed = 0
+        self.ticks_failed = 0
+        self.last_tick_duration_ms = 0.0
+        self.last_error: str | None = None
+        generation = dg.new_generation(
+            counts=settings.entity_counts,
+            interval=settings.update_interval_seconds,
+            now=clock(),
+            seed=settings.simulator_seed,
+            epoch=settings.simulator_epoch,
+        )
+        self._install(generation)
+
+    # --- state ----------------------------------------------------------------------
+
+    def _install(self, generation: dg.Generation, tick: int | None = None) -> dg.Snapshot:
+        """Compute the snapshot of the current (or a given) tick of a generation and make it current."""
+        world = dg.World(generation)
+        started = time.perf_counter()
+        snapshot = encode_all(
+            dg.compute_snapshot(generation, generation.tick_at(self.clock()) if tick is None else tick, world)
+        )
+        self.last_tick_duration_ms = (time.perf_counter() - started) * 1000
+        with self._lock:
+            self.world = world
+            self.generation = generation
+            self.snapshot = snapshot
+            self._history.clear()
+        return snapshot
+
+    @property
+    def is_running(self) -> bool:
+        """Whether the tick task is alive."""
+        return self._task is not None and not self._task.done()
+
+    @property
+    def next_tick_at(self) -> datetime:
+        """When the tick after the current one is due."""
+        return self.generation.time_of(self.snapshot.tick + 1)
+
+    def add_listener(self, listener: TickListener) -> None:
+        """Call `listener(new, previous)` after every swap (tick or regenerate)."""
+        self._listeners.append(listener)
+
+    def snapshot_at(self, tick: int) -> dg.Snapshot:
+        """The snapshot of any tick of the current generation (recent ones are kept)."""
+        current = self.snapshot
+        if tick == current.tick:
+            return current
+        key = (current.generation.seed, tick)
+        with self._lock:
+            cached = self._history.get(key)
+            if cached is not None:
+                self._history.move_to_end(key)
+                return cached
+        snapshot = dg.compute_snapshot(current.generation, tick, self.world)
+        with self._lock:
+            self._history[key] = snapshot
+            while len(self._history) > HISTORY_CACHE_SIZE:
+                self._history.popitem(last=False)
+        return snapshot
+
+    # --- ticking --------------------------------------------------------------------
+
+    def step(self) -> dg.Snapshot:
+        """Compute the snapshot due now (the next tick, or a jump after a long pause) and swap it in."""
+        previous = self.snapshot
+        target = max(previous.tick + 1, self.generation.tick_at(self.clock()))
+        started = time.perf_counter()
+        if target - previous.tick > MAX_REPLAY_TICKS:
+            snapshot = dg.compute_snapshot(previous.generation, target, self.world)
+        else:
+            snapshot = previous
+            while snapshot.tick < target:
+                snapshot = self._advance(snapshot, self.world)
+        encode_all(snapshot)
+        with self._lock:
+            if self.snapshot is not previous:  # a regenerate won the race; keep its world
+                return self.snapshot
+            self.snapshot = snapshot
+        self.last_tick_duration_ms = (time.perf_counter() - started) * 1000
+        self.ticks_computed += 1
+        return snapshot
+
+    async def regenerate(self) -> dg.Snapshot:
+        """Start a new generation (new seed, epoch now) and serve its first tick."""
+        previous = self.snapshot
+        generation = dg.new_generation(
+            counts=self.settings.entity_counts, interval=self.settings.update_interval_seconds, now=self.clock()
+        )
+        snapshot = await asyncio.to_thread(self._install, generation)
+        await self._notify(snapshot, previous)
+        return snapshot
+
+    async def replace_generation(self, generation: dg.Generation) -> dg.Snapshot:
+        """Serve another generation (a scenario started, or one adopted from a peer)."""
+        previous = self.snapshot
+        snapshot = await asyncio.to_thread(self._install, generation, previous.tick)
+        await self._notify(snapshot, previous)
+        return snapshot
+
+    async def _notify(self, snapshot: dg.Snapshot, previous: dg.Snapshot | None) -> None:
+        for listener in self._listeners:
+            try:
+                await listener(snapshot, previous)
+            except Exception:
+                logger.exception("tick listener failed")
+
+    async def run(self) -> None:
+        """Tick on the generation's clock until cancelled; a failing tick is counted and skipped."""
+        while True:
+            delay = (self.next_tick_at - self.clock()).total_seconds()
+            await asyncio.sleep(max(0.0, delay))
+            previous = self.snapshot
+            try:
+                snapshot = await asyncio.to_thread(self.step)
+            except Exception as exc:
+                self.ticks_failed += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                logger.exception("tick %d failed", previous.tick + 1)
+                await self._wait_past_failed_tick(previous)
+                continue
+            if snapshot is not previous:
+                await self._notify(snapshot, previous)
+
+    async def _wait_past_failed_tick(self, previous: dg.Snapshot) -> None:
+        """After a failure, wait for the following tick's time rather than retrying in a hot loop."""
+        due = previous.generation.time_of(previous.tick + 2)
+        await asyncio.sleep(max(0.0, (due - self.clock()).total_seconds()))
+
+    def start(self) -> None:
+        """Start the tick task on the running loop."""
+        if not self.is_running:
+            self._task = asyncio.get_running_loop().create_task(self.run(), name="prism-ticks")
+
+    async def stop(self) -> None:
+        """Stop the tick task and wait for it to end."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def window(self) -> tuple[datetime, datetime]:
+        """The span of time whose data this generation can show: its history up to now."""
+        generation = self.generation
+        return generation.time_of(generation.first_tick), max(self.clock(), self.snapshot.time)
+
+
+def tick_span(generation: dg.Generation, start: datetime, end: datetime, step: timedelta) -> range:
+    """Tick numbers from start to end (inclusive) every `step`, at least one tick apart."""
+    first, last = generation.tick_at(start), generation.tick_at(end)
+    stride = max(1, round(step.total_seconds() / generation.interval))
+    return range(first, last + 1, stride)

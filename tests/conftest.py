@@ -1,0 +1,41 @@
+"""Shared fixtures: settings, an app with its lifespan running, and an HTTP client to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from config import Settings, load_settings
+from main import create_app
+
+SEED = 20250115
+
+
+def make_settings(**overrides: Any) -> Settings:
+    """Settings for a test: a fixed seed, DynamoDB off, nothing read from a `.env`."""
+    values: dict[str, Any] = {"simulator_seed": SEED, "dynamodb_enabled": "false", "_env_file": None}
+    values.update(overrides)
+    return load_settings(**values)
+
+
+@pytest.fixture
+def settings(tmp_path: Any) -> Settings:
+    """Default settings with the reports folder in a temporary directory."""
+    return make_settings(reports_dir=tmp_path / "reports")
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    """The app, built by the factory as uvicorn would."""
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """An httpx-based client talking to the app with its lifespan running."""
+    with TestClient(app) as test_client:
+        yield test_client
