@@ -286,7 +286,7 @@ COMPANY_NOUNS = (
     "Distributors",
 )
 
-COMPANY_SUFFIXES = ("", " LLC", " Inc.", " Co.", " Group", " Partners", " Holdings", " & Associates", " Ltd.", " Corp.")
+COMPANY_SUFFIXES = ("", "", " LLC", " Inc.", " Co.", " Group", " Partners", "", " Ltd.", " Corp.")
 
 INDUSTRY_OF_NOUN = {
     "Solutions": "Technology",

@@ -156,6 +156,14 @@ class Ch:
     AUTO_RENEW, NOTICE, SLA, SLA_BASE, CLAUSES, CONTRACT_TYPE, VALUE_BASE = 100, 101, 102, 104, 105, 106, 107
 
 
+SCENARIOS: dict[str, str] = {
+    "churn-wave": "Client margins are squeezed; churn risk and At Risk statuses rise.",
+    "renewal-season": "Contract ends and license renewals are pulled forward; more of them expire soon.",
+    "vendor-outage": "One vendor's performance and its contracts' SLA figures and compliance fall.",
+    "budget-freeze": "Department spending slows; monthly variance turns positive.",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class ScenarioRun:
     """A business scenario active on the ticks [start_tick, end_tick)."""
@@ -269,6 +277,13 @@ def _days_in_month(month_key: int) -> int:
     return (_month_start(month_key + 1) - _month_start(month_key)).days
 
 
+def _pull_forward(today: date, day: date, pull: float) -> date:
+    """A future date brought closer to today by `pull` (0: unchanged, 1: 70% closer)."""
+    if pull <= 0 or day <= today:
+        return day
+    return today + timedelta(days=max(1, round((day - today).days * (1 - 0.7 * pull))))
+
+
 def _domain_of(company: str, tld: str) -> str:
     words = [w for w in company.replace("&", " ").replace(".", " ").split() if w.isalpha()]
     core = "".join(words[:2]).lower() or "company"
@@ -295,7 +310,7 @@ def company_name(index: int, salt: int) -> str:
     space = len(stems) * len(nouns)
     spread = (index * 7919 + salt) % space
     stem, noun = stems[spread % len(stems)], nouns[spread // len(stems)]
-    suffix = suffixes[(index // space + salt) % len(suffixes)]
+    suffix = suffixes[(spread * 31 + index // space) % len(suffixes)]
     name = f"{stem} {noun}{suffix}"
     return name if index < space * len(suffixes) else f"{name} {index // (space * len(suffixes)) + 1}"
 
@@ -462,7 +477,11 @@ class World:
         monthly = total * price
         utilization = _pct(used, total)
         compliance = "Over-allocated" if used >= total else "At Risk" if utilization >= 90 else "Compliant"
-        renewal = self._cycle_end(rng, moment.date(), 365, Ch.RENEWAL_PHASE)
+        renewal = _pull_forward(
+            moment.date(),
+            self._cycle_end(rng, moment.date(), 365, Ch.RENEWAL_PHASE),
+            self.generation.scenario_intensity("renewal-season", tick),
+        )
         item = {
             "id": f"license-{index + 1}",
             "vendor": product.vendor,
@@ -779,9 +798,8 @@ class World:
         today = moment.date()
         auto_renew = rng.unit(Ch.AUTO_RENEW) < 0.55
         term_days = rng.choice((365, 730, 1095), Ch.TERM)
-        pull = self.generation.scenario_intensity("renewal-season", tick)
-        shift = int(pull * 200)
-        start, end, next_cycle = self._agreement(rng, today + timedelta(days=shift), term_days)
+        start, end, next_cycle = self._agreement(rng, today, term_days)
+        end = _pull_forward(today, end, self.generation.scenario_intensity("renewal-season", tick))
         days_left = (end - today).days
         status = "Expired" if days_left <= 0 else "Expiring Soon" if days_left <= 90 else "Active"
         renewal = "auto-renew" if auto_renew else "expiring" if status != "Active" else "manual"
@@ -811,7 +829,7 @@ class World:
             "terms": clauses,
         }
         boundaries = (end - timedelta(days=90), end, next_cycle)
-        change = self._date_change(tick, *(day - timedelta(days=shift) for day in boundaries))
+        change = self._date_change(tick, *boundaries)
         return Built(item, change)
 
     @staticmethod

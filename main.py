@@ -2,24 +2,44 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response, status
+import orjson
+from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import data_generator as dg
 from config import Settings, SettingsError, load_settings, now_utc
-from models import ENTITY_MODELS, ErrorBody, Health, RegenerateResult, RootInfo, Stats
-from simulator import Simulator, encode_list
+from fastpath import PlainListShortcut, list_parts, make_etag, response_parts
+from history import MAX_POINTS, parse_step, plan_ticks
+from kpis import KPI_NAMES
+from models import (
+    ENTITY_MODELS,
+    ErrorBody,
+    Health,
+    HistoryResult,
+    ItemHistoryResult,
+    RegenerateResult,
+    RootInfo,
+    ScenarioCatalogue,
+    ScenarioRequest,
+    ScenarioRunInfo,
+    Stats,
+)
+from queries import QueryError, parse_list_query, select
+from simulator import Simulator
 
 logger = logging.getLogger("prism")
 
@@ -106,6 +126,7 @@ def create_app(
         ),
         lifespan=lifespan,
         responses={422: {"model": ErrorBody, "description": "Invalid request."}},
+        dependencies=[Depends(rehearse)],
     )
     app.state.settings = settings
     app.add_middleware(
@@ -119,6 +140,15 @@ def create_app(
     _install_error_handlers(app)
     _add_service_routes(app)
     _add_entity_routes(app)
+    _add_live_routes(app)
+    app.add_middleware(
+        PlainListShortcut,
+        kinds=ENTITY_MODELS,
+        simulator=lambda: getattr(app.state, "simulator", None),
+        allowed_origins=settings.cors_origins,
+        exposed_headers=EXPOSED_HEADERS,
+        enabled=lambda: settings.simulated_latency_ms == 0,
+    )
     return app
 
 
@@ -180,6 +210,8 @@ def _add_service_routes(app: FastAPI) -> None:
             ticks_computed=simulator.ticks_computed,
             ticks_failed=simulator.ticks_failed,
             generation_started_at=dg.iso_time(generation.created_at),
+            scenarios=[run.name for run in generation.scenarios if run.start_tick <= snapshot.tick < run.end_tick],
+            sse_subscribers=simulator.events.subscribers,
             dynamodb={"enabled": False, "reason": "DynamoDB sync is not configured"},
         )
 
@@ -206,6 +238,7 @@ def _add_service_routes(app: FastAPI) -> None:
 
 def _add_entity_routes(app: FastAPI) -> None:
     for kind, model in ENTITY_MODELS.items():
+        singular = kind[:-1]
         app.add_api_route(
             f"/api/{kind}",
             _list_endpoint(kind),
@@ -213,26 +246,340 @@ def _add_entity_routes(app: FastAPI) -> None:
             response_model=list[model],  # type: ignore[valid-type]
             tags=["data"],
             summary=ENTITY_SUMMARIES[kind],
-            description=f"Every {kind[:-1]} of the served tick, as a JSON array. {model.__doc__}",
+            description=(
+                f"Every {singular} of the served tick, as a JSON array. {model.__doc__}\n\n"
+                "Optional: `at` (the data as it was then), `limit`/`offset` paging, `sort` on a field with "
+                "`order=asc|desc`, and equality filters on any single-valued field, e.g. "
+                f"`{_FILTER_EXAMPLES[kind]}` (repeat a field for any of several values). `X-Total-Count` "
+                "gives the number of matches before paging, `X-Tick` the tick, `ETag` the version."
+            ),
             name=f"list_{kind}",
+            responses=DATA_RESPONSES,
         )
+        app.add_api_route(
+            f"/api/{kind}/{{item_id}}",
+            _item_endpoint(kind),
+            methods=["GET"],
+            response_model=model,
+            tags=["data"],
+            summary=f"One {singular}",
+            description=f"The {singular} with this id at the served tick, or at `at`. 404 when there is none.",
+            name=f"get_{singular}",
+            responses={**DATA_RESPONSES, 404: {"model": ErrorBody, "description": "No item with that id."}},
+        )
+        app.add_api_route(
+            f"/api/{kind}/{{item_id}}/history",
+            _item_history_endpoint(kind),
+            methods=["GET"],
+            response_model=ItemHistoryResult,
+            tags=["history"],
+            summary=f"One {singular} over time",
+            description=f"The {singular} at each step from `from` to `to` (at most {MAX_POINTS} points).",
+            name=f"history_of_{singular}",
+            responses={**DATA_RESPONSES, 404: {"model": ErrorBody, "description": "No item with that id."}},
+        )
+
+
+_FILTER_EXAMPLES = {
+    "clients": "?status=At%20Risk&industry=Healthcare",
+    "licenses": "?vendor=Microsoft&complianceStatus=At%20Risk",
+    "leads": "?stage=Proposal&source=Referral",
+    "technicians": "?status=Available&skillLevel=Senior",
+    "departments": "?trend=up",
+    "vendors": "?status=expiring-soon",
+    "contracts": "?status=Expiring%20Soon&autoRenew=false",
+}
+
+DATA_RESPONSES: dict[int | str, dict[str, Any]] = {
+    304: {"description": "The client's copy (`If-None-Match`) is current."},
+}
+
+AtQuery = Annotated[
+    datetime | None,
+    Query(description="Serve the data as it was at this ISO 8601 time (within the generation's history)."),
+]
+FromQuery = Annotated[
+    datetime | None,
+    Query(alias="from", description="Start of the range, ISO 8601 (default: an hour before `to`)."),
+]
+ToQuery = Annotated[datetime | None, Query(description="End of the range, ISO 8601 (default: now).")]
+StepQuery = Annotated[
+    str | None,
+    Query(
+        description="Time between points: seconds, or with a unit (`30s`, `5m`, `1h`, `1d`). "
+        "Default: the smallest whole number of ticks that fits the range in the point limit.",
+        max_length=32,
+    ),
+]
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _unprocessable(parameter: str, message: str, where: str = "query") -> HTTPException:
+    return HTTPException(422, [{"loc": [where, parameter], "msg": message, "type": "value_error"}])
+
+
+def _tick_at(simulator: Simulator, at: datetime | None, parameter: str = "at") -> int:
+    """The tick whose data was current at a moment of the generation's history."""
+    if at is None:
+        return simulator.snapshot.tick
+    moment = _as_utc(at)
+    start, end = simulator.window()
+    if not start <= moment <= end:
+        raise _unprocessable(
+            parameter, f"{parameter} must lie within the generation, from {dg.iso_time(start)} to {dg.iso_time(end)}"
+        )
+    return min(simulator.snapshot.tick, simulator.generation.tick_at(moment))
+
+
+def _snapshot_for(simulator: Simulator, at: datetime | None) -> dg.Snapshot:
+    tick = _tick_at(simulator, at)
+    return simulator.snapshot_at(tick)
+
+
+def _range(simulator: Simulator, start: datetime | None, end: datetime | None, step: str | None) -> range:
+    """The ticks a history request covers, checked against the generation and the point limit."""
+    end_tick = _tick_at(simulator, end, "to")
+    generation = simulator.generation
+    if start is None:
+        start_tick = max(generation.first_tick, end_tick - round(3600 / generation.interval))
+    else:
+        start_tick = _tick_at(simulator, start, "from")
+    if start_tick > end_tick:
+        raise _unprocessable("from", "from must not be after to")
+    try:
+        step_delta = parse_step(step) if step is not None else None
+    except ValueError as exc:
+        raise _unprocessable("step", str(exc)) from None
+    try:
+        return plan_ticks(generation, generation.time_of(start_tick), generation.time_of(end_tick), step_delta)
+    except ValueError as exc:
+        raise _unprocessable("step", str(exc)) from None
+
+
+def _json_response(request: Request, body: bytes, tick: int, total: int | None = None) -> Response:
+    status_code, headers, payload = response_parts(
+        body,
+        etag=make_etag(body),
+        tick=tick,
+        if_none_match=request.headers.get("if-none-match"),
+        accept_encoding=request.headers.get("accept-encoding"),
+        total=total,
+    )
+    return Response(payload, status_code=status_code, headers=dict(headers))
 
 
 def _list_endpoint(kind: str) -> Callable[..., Any]:
-    async def list_items(simulator: SimulatorDep) -> Response:
-        snapshot = simulator.snapshot
-        encoded = encode_list(snapshot, kind)
-        return Response(
-            encoded.body,
-            media_type="application/json",
-            headers={
-                "ETag": encoded.etag,
-                "X-Tick": str(snapshot.tick),
-                "X-Total-Count": str(len(snapshot.items[kind])),
-            },
-        )
+    async def list_items(
+        request: Request,
+        simulator: SimulatorDep,
+        at: AtQuery = None,
+        limit: Annotated[int | None, Query(ge=0, le=100_000, description="Items per page.")] = None,
+        offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
+        sort: Annotated[str | None, Query(description="Field to sort on.", max_length=64)] = None,
+        order: Annotated[Literal["asc", "desc"], Query(description="Sort direction.")] = "asc",
+    ) -> Response:
+        try:
+            query = parse_list_query(
+                kind, list(request.query_params.multi_items()), sort=sort, order=order, offset=offset, limit=limit
+            )
+        except QueryError as exc:
+            raise _unprocessable(exc.parameter, exc.message) from None
+        snapshot = _snapshot_for(simulator, at)
+        if query.is_plain:
+            status_code, headers, body = list_parts(snapshot, kind, request.headers)
+            return Response(body, status_code=status_code, headers=dict(headers))
+        page, total = select(snapshot.items[kind], query)
+        return _json_response(request, orjson.dumps(page), snapshot.tick, total)
 
     return list_items
+
+
+def _item_endpoint(kind: str) -> Callable[..., Any]:
+    async def get_item(
+        request: Request,
+        simulator: SimulatorDep,
+        item_id: Annotated[str, Path(max_length=64, description="The item's id.")],
+        at: AtQuery = None,
+    ) -> Response:
+        snapshot = _snapshot_for(simulator, at)
+        item = snapshot.by_id(kind).get(item_id)
+        if item is None:
+            raise HTTPException(404, f"no {kind[:-1]} with id {item_id!r}")
+        return _json_response(request, orjson.dumps(item), snapshot.tick)
+
+    return get_item
+
+
+def _item_history_endpoint(kind: str) -> Callable[..., Any]:
+    async def item_history(
+        request: Request,
+        simulator: SimulatorDep,
+        item_id: Annotated[str, Path(max_length=64, description="The item's id.")],
+        start: FromQuery = None,
+        end: ToQuery = None,
+        step: StepQuery = None,
+    ) -> Response:
+        ticks = _range(simulator, start, end, step)
+        snapshot = simulator.snapshot
+        index = _index_of(kind, item_id, snapshot)
+        world = simulator.world
+        generation = snapshot.generation
+
+        def points() -> list[dict[str, Any]]:
+            return [
+                {"tick": t, "time": dg.iso_time(generation.time_of(t)), "item": world.item_at(kind, index, t).item}
+                for t in ticks
+            ]
+
+        body = orjson.dumps(
+            {
+                "id": item_id,
+                "entity": kind,
+                "stepSeconds": ticks.step * generation.interval,
+                "points": await asyncio.to_thread(points),
+            }
+        )
+        return _json_response(request, body, snapshot.tick)
+
+    return item_history
+
+
+def _index_of(kind: str, item_id: str, snapshot: dg.Snapshot) -> int:
+    """Position of an item in its list, from its id; 404 when the id names no item."""
+    prefix, _, number = item_id.rpartition("-")
+    canonical = number.isdigit() and not number.startswith("0")
+    if prefix == dg.ID_PREFIX[kind] and canonical and int(number) <= len(snapshot.items[kind]):
+        return int(number) - 1
+    raise HTTPException(404, f"no {kind[:-1]} with id {item_id!r}")
+
+
+def _add_live_routes(app: FastAPI) -> None:
+    @app.get(
+        "/api/history",
+        response_model=HistoryResult,
+        tags=["history"],
+        summary="Dashboard KPIs over time",
+        responses=DATA_RESPONSES,
+    )
+    async def history(
+        request: Request, simulator: SimulatorDep, start: FromQuery = None, end: ToQuery = None, step: StepQuery = None
+    ) -> Response:
+        """The KPIs of the DynamoDB metrics table as a time series over any range of the generation."""
+        ticks = _range(simulator, start, end, step)
+        generation = simulator.generation
+        rows = await asyncio.to_thread(simulator.kpi_series.rows, generation, ticks, simulator.world)
+        points = [
+            {"tick": t, "time": dg.iso_time(generation.time_of(t)), **dict(zip(KPI_NAMES, row, strict=True))}
+            for t, row in zip(ticks, rows, strict=True)
+        ]
+        body = orjson.dumps(
+            {
+                "start": dg.iso_time(generation.time_of(ticks.start)),
+                "end": dg.iso_time(generation.time_of(ticks[-1])),
+                "stepSeconds": ticks.step * generation.interval,
+                "points": points,
+            }
+        )
+        return _json_response(request, body, simulator.snapshot.tick)
+
+    @app.get(
+        "/api/events",
+        response_class=EventSourceResponse,
+        tags=["live"],
+        summary="Live change feed (server-sent events)",
+        responses={200: {"description": "A `text/event-stream`.", "content": {"text/event-stream": {}}}},
+    )
+    async def events(
+        simulator: SimulatorDep,
+        last_event_id: Annotated[str | None, Header(max_length=128)] = None,
+    ) -> AsyncIterator[ServerSentEvent]:
+        """One `tick` event per tick with the ids that changed per entity; `regenerate` and `scenario` events
+        when the generation changes; a keep-alive comment every 15 s. Send `Last-Event-ID` on reconnect to get
+        what was missed in the last hour of ticks; when that is no longer known, a `resync` event says to
+        refetch everything."""
+        log = simulator.events
+        position = log.position_after(last_event_id)
+        if position is None:
+            yield ServerSentEvent(event="resync", data={"reason": "the last event you saw is no longer known"})
+            position = log.last_sequence
+        async for event in log.follow(position):
+            if event is None:
+                yield ServerSentEvent(event="resync", data={"reason": "you fell behind the change feed"})
+                continue
+            yield ServerSentEvent(event=event.kind, id=event.id, data=event.data)
+
+    @app.get("/api/scenarios", response_model=ScenarioCatalogue, tags=["scenarios"], summary="Business scenarios")
+    async def scenarios(simulator: SimulatorDep) -> ScenarioCatalogue:
+        """The scenarios that can be started, and the runs of the current generation."""
+        snapshot = simulator.snapshot
+        return ScenarioCatalogue(
+            available=dict(dg.SCENARIOS), runs=[_run_info(run, snapshot) for run in snapshot.generation.scenarios]
+        )
+
+    @app.post(
+        "/api/scenarios",
+        response_model=ScenarioRunInfo,
+        status_code=201,
+        tags=["scenarios"],
+        summary="Start a business scenario",
+        dependencies=ApiKeyGuard,
+        responses=ERROR_RESPONSES,
+    )
+    async def start_scenario(request_body: ScenarioRequest, simulator: SimulatorDep) -> ScenarioRunInfo:
+        """Rehearse a bad day: the scenario starts at the next tick, moves its figures and ends by itself."""
+        vendors = simulator.snapshot.counts["vendors"]
+        target = 0
+        if request_body.name == "vendor-outage":
+            if vendors == 0:
+                raise _unprocessable("name", "a vendor outage needs at least one vendor", "body")
+            if request_body.vendorId is None:
+                # Chosen by the simulation, so every process with this generation picks the same vendor.
+                target = simulator.world.rng("vendors", 0).integer(0, vendors - 1, 99, simulator.snapshot.tick)
+            else:
+                target = int(request_body.vendorId.removeprefix("vendor-")) - 1
+                if target >= vendors:
+                    raise _unprocessable("vendorId", f"there is no {request_body.vendorId}", "body")
+        try:
+            run = await simulator.start_scenario(request_body.name, request_body.durationTicks, target)
+        except RuntimeError as exc:
+            raise HTTPException(409, str(exc)) from None
+        return _run_info(run, simulator.snapshot)
+
+
+def _run_info(run: dg.ScenarioRun, snapshot: dg.Snapshot) -> ScenarioRunInfo:
+    generation = snapshot.generation
+    return ScenarioRunInfo(
+        name=run.name,
+        startTick=run.start_tick,
+        endTick=run.end_tick,
+        startsAt=dg.iso_time(generation.time_of(run.start_tick)),
+        endsAt=dg.iso_time(generation.time_of(run.end_tick)),
+        target=f"vendor-{run.target + 1}" if run.name == "vendor-outage" else None,
+        active=run.start_tick <= snapshot.tick < run.end_tick,
+    )
+
+
+async def rehearse(
+    request: Request,
+    settings: SettingsDep,
+    delay: Annotated[
+        int | None, Query(ge=0, le=10_000, description="GET only: wait this many milliseconds before answering.")
+    ] = None,
+    fail: Annotated[
+        int | None, Query(ge=400, le=599, description="GET only: answer this error status with a JSON body.")
+    ] = None,
+) -> None:
+    """Slow answers down or fail them on purpose, so frontends can build loading and error states."""
+    if request.method != "GET":
+        return
+    wait_ms = settings.simulated_latency_ms + (delay or 0)
+    if wait_ms:
+        await asyncio.sleep(wait_ms / 1000)
+    if fail is not None:
+        raise HTTPException(fail, f"failure requested with ?fail={fail}")
 
 
 def _build_default_app() -> FastAPI:

@@ -304,6 +304,8 @@ class Stats(BaseModel):
     dynamodb: dict[str, Any] = Field(
         default_factory=dict, description="State of the DynamoDB mirror (enabled, last sync, pending items)."
     )
+    scenarios: list[str] = Field(default_factory=list, description="Scenarios acting on the served tick.")
+    sse_subscribers: int = Field(0, description="Clients following /api/events.")
 
 
 class RegenerateResult(BaseModel):
@@ -315,6 +317,84 @@ class RegenerateResult(BaseModel):
     tick: int
     timestamp: str
     counts: EntityCounts
+
+
+class ScenarioRunInfo(BaseModel):
+    """A scenario scheduled in the current generation."""
+
+    name: str = Field(examples=["churn-wave"])
+    startTick: int = Field(description="First tick the scenario acts on.")
+    endTick: int = Field(description="First tick after the scenario has ended.")
+    startsAt: str = Field(description="Time of startTick.")
+    endsAt: str = Field(description="Time of endTick.")
+    target: str | None = Field(None, description="The vendor a vendor outage hits.", examples=["vendor-3"])
+    active: bool = Field(description="Whether the scenario acts on the served tick.")
+
+
+class ScenarioCatalogue(BaseModel):
+    """The scenarios a frontend can start, and those of the current generation."""
+
+    available: dict[str, str] = Field(description="Scenario name to what it does.")
+    runs: list[ScenarioRunInfo] = Field(description="Scenarios of the current generation, oldest first.")
+
+
+class ScenarioRequest(BaseModel):
+    """Start a scenario at the next tick, for a number of ticks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Literal["churn-wave", "renewal-season", "vendor-outage", "budget-freeze"] = Field(
+        description="Which scenario.", examples=["churn-wave"]
+    )
+    durationTicks: int = Field(120, ge=1, le=100_000, description="How many ticks it lasts.")
+    vendorId: str | None = Field(
+        None,
+        pattern=r"^vendor-[1-9][0-9]{0,5}$",
+        description="The vendor a vendor outage hits; a vendor chosen by the simulation when omitted.",
+    )
+
+
+class HistoryPoint(BaseModel):
+    """The dashboard KPIs at one tick."""
+
+    tick: int
+    time: str
+    totalMrr: float = Field(description="Sum of the clients' monthly recurring revenue, USD.")
+    averageMargin: float = Field(description="Mean of the clients' margin percentages.")
+    atRiskClients: float = Field(description="Clients whose status is At Risk.")
+    licenseUtilization: float = Field(description="Seats used over seats purchased, %.")
+    pipelineValue: float = Field(description="Value of the open leads, USD.")
+    weightedPipelineValue: float = Field(description="Open leads' value weighted by probability, USD.")
+    technicianUtilization: float = Field(description="Billable over total hours, %.")
+    departmentSpend: float = Field(description="All departments' spend this month, USD.")
+    vendorSpend: float = Field(description="Spend with all vendors over 12 months, USD.")
+    activeContracts: float = Field(description="Contracts not expired.")
+
+
+class HistoryResult(BaseModel):
+    """A KPI time series."""
+
+    start: str = Field(description="Time of the first point.")
+    end: str = Field(description="Time of the last point.")
+    stepSeconds: float = Field(description="Seconds between points.")
+    points: list[HistoryPoint]
+
+
+class ItemHistoryPoint(BaseModel):
+    """One item as it was at one tick."""
+
+    tick: int
+    time: str
+    item: dict[str, Any] = Field(description="The item, with the same fields as in its list.")
+
+
+class ItemHistoryResult(BaseModel):
+    """One item over time."""
+
+    id: str
+    entity: str
+    stepSeconds: float
+    points: list[ItemHistoryPoint]
 
 
 class ErrorBody(BaseModel):

@@ -17,6 +17,8 @@ import orjson
 
 import data_generator as dg
 from config import Settings, now_utc
+from events import EventLog, event_id, generation_payload, tick_payload
+from history import KpiSeries
 
 logger = logging.getLogger("prism.simulator")
 
@@ -27,6 +29,12 @@ TickListener = Callable[[dg.Snapshot, dg.Snapshot | None], Awaitable[None]]
 # A gap of more ticks than this (a laptop waking from sleep) is jumped, not replayed.
 MAX_REPLAY_TICKS = 64
 HISTORY_CACHE_SIZE = 64
+# The change feed replays the last hour of ticks to a reconnecting client (bounded for tiny intervals).
+EVENT_LOG_SPAN_SECONDS = 3600
+EVENT_LOG_MAX = 20_000
+# KPIs of the day before start-up are computed in the background, within this much CPU time.
+BACKFILL_SPAN = timedelta(hours=24)
+BACKFILL_BUDGET_SECONDS = 6.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +85,11 @@ class Simulator:
         self.ticks_failed = 0
         self.last_tick_duration_ms = 0.0
         self.last_error: str | None = None
+        capacity = min(EVENT_LOG_MAX, max(120, int(EVENT_LOG_SPAN_SECONDS / settings.update_interval_seconds)))
+        self.events = EventLog(capacity)
+        self.kpi_series = KpiSeries()
+        self._backfill_stop = threading.Event()
+        self._backfill_task: asyncio.Task[int] | None = None
         generation = dg.new_generation(
             counts=settings.entity_counts,
             interval=settings.update_interval_seconds,
@@ -175,6 +188,16 @@ class Simulator:
         return snapshot
 
     async def _notify(self, snapshot: dg.Snapshot, previous: dg.Snapshot | None) -> None:
+        self.kpi_series.record(snapshot)
+        if previous is None or previous.generation.seed != snapshot.generation.seed:
+            self.events.publish("regenerate", event_id(snapshot), generation_payload(snapshot))
+            self._start_backfill()
+        elif previous.generation is not snapshot.generation and previous.tick == snapshot.tick:
+            self.events.publish(
+                "scenario", f"{event_id(snapshot)}-s{len(snapshot.generation.scenarios)}", generation_payload(snapshot)
+            )
+        else:
+            self.events.publish("tick", event_id(snapshot), tick_payload(snapshot, previous))
         for listener in self._listeners:
             try:
                 await listener(snapshot, previous)
@@ -204,17 +227,59 @@ class Simulator:
         await asyncio.sleep(max(0.0, (due - self.clock()).total_seconds()))
 
     def start(self) -> None:
-        """Start the tick task on the running loop."""
+        """Start the tick task on the running loop, and the history backfill."""
         if not self.is_running:
+            self.kpi_series.record(self.snapshot)
             self._task = asyncio.get_running_loop().create_task(self.run(), name="prism-ticks")
+            self._start_backfill()
+
+    def _start_backfill(self) -> None:
+        if self._backfill_task is not None:
+            self._backfill_stop.set()
+        stop = self._backfill_stop = threading.Event()
+        snapshot = self.snapshot
+        self._backfill_task = asyncio.get_running_loop().create_task(
+            asyncio.to_thread(
+                self.kpi_series.backfill,
+                snapshot.generation,
+                snapshot.tick,
+                span=BACKFILL_SPAN,
+                budget_seconds=BACKFILL_BUDGET_SECONDS,
+                stop=stop,
+            ),
+            name="prism-history-backfill",
+        )
 
     async def stop(self) -> None:
-        """Stop the tick task and wait for it to end."""
+        """Stop the tick task and the backfill, and wait for both to end."""
+        self._backfill_stop.set()
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        backfill, self._backfill_task = self._backfill_task, None
+        if backfill is not None:
+            with contextlib.suppress(Exception):
+                await backfill
+
+    async def start_scenario(self, name: str, duration_ticks: int, target: int = 0) -> dg.ScenarioRun:
+        """Add a scenario to the generation, starting at the next tick and ending by itself."""
+        current = self.snapshot
+        run = dg.ScenarioRun(name, current.tick + 1, current.tick + 1 + duration_ticks, target)
+        generation = current.generation.with_scenario(run)
+        adopted = dg.Snapshot(
+            generation, current.tick, current.items, current.next_changes, current.changed, dict(current.cache)
+        )
+        with self._lock:
+            if self.snapshot is not current:
+                raise RuntimeError("the world moved on while the scenario was being started; try again")
+            self.world = dg.World(generation)
+            self.generation = generation
+            self.snapshot = adopted
+            self._history.clear()
+        await self._notify(adopted, current)
+        return run
 
     def window(self) -> tuple[datetime, datetime]:
         """The span of time whose data this generation can show: its history up to now."""

@@ -1,0 +1,153 @@
+"""Serving bytes the service already holds: validators, gzip, and the shortcut for plain list requests.
+
+A plain `GET /api/{entity}` (no query string) is answered here, before the framework's
+routing, from the JSON the tick encoded. Everything else, and the OpenAPI schema,
+belongs to the FastAPI routes, which produce the very same bytes and headers.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import data_generator as dg
+from simulator import Encoded, Simulator, encode_list
+
+# Below this size gzip saves less than it costs.
+GZIP_MIN_BYTES = 1400
+
+
+def make_etag(body: bytes) -> str:
+    """A strong entity tag for a body."""
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an `If-None-Match` header names this entity tag (weak comparison, as RFC 9110 asks)."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    bare = etag.removeprefix("W/")
+    return any(candidate.strip().removeprefix("W/") == bare for candidate in if_none_match.split(","))
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether an `Accept-Encoding` header allows gzip."""
+    if not accept_encoding:
+        return False
+    for part in accept_encoding.lower().split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip() in ("gzip", "*"):
+            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+def gzipped(snapshot: dg.Snapshot, kind: str) -> bytes:
+    """The gzip of an entity list's JSON, compressed once per snapshot."""
+    key = f"gzip:{kind}"
+    body = snapshot.cache.get(key)
+    if body is None:
+        body = gzip.compress(encode_list(snapshot, kind).body, compresslevel=6, mtime=0)
+        snapshot.cache[key] = body
+    return body
+
+
+def response_parts(
+    body: bytes,
+    *,
+    etag: str,
+    tick: int,
+    if_none_match: str | None,
+    accept_encoding: str | None,
+    total: int | None = None,
+    compressed: Callable[[], bytes] | None = None,
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and body of a JSON data answer: 304 when the client has it, gzip when it pays."""
+    headers = [("etag", etag), ("x-tick", str(tick)), ("vary", "Accept-Encoding")]
+    if total is not None:
+        headers.append(("x-total-count", str(total)))
+    if etag_matches(if_none_match, etag):
+        return 304, headers, b""
+    headers.append(("content-type", "application/json"))
+    if len(body) >= GZIP_MIN_BYTES and accepts_gzip(accept_encoding):
+        body = compressed() if compressed is not None else gzip.compress(body, compresslevel=6, mtime=0)
+        headers.append(("content-encoding", "gzip"))
+    return 200, headers, body
+
+
+def list_parts(
+    snapshot: dg.Snapshot, kind: str, request_headers: Mapping[str, str]
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The answer to a plain list request, from the bytes the tick encoded."""
+    encoded: Encoded = encode_list(snapshot, kind)
+    return response_parts(
+        encoded.body,
+        etag=encoded.etag,
+        tick=snapshot.tick,
+        if_none_match=request_headers.get("if-none-match"),
+        accept_encoding=request_headers.get("accept-encoding"),
+        total=len(snapshot.items[kind]),
+        compressed=lambda: gzipped(snapshot, kind),
+    )
+
+
+class PlainListShortcut:
+    """ASGI middleware answering plain `GET /api/{entity}` from the tick's bytes, CORS headers included."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        kinds: Iterable[str],
+        simulator: Callable[[], Simulator | None],
+        allowed_origins: Iterable[str],
+        exposed_headers: Iterable[str],
+        enabled: Callable[[], bool],
+    ) -> None:
+        self.app = app
+        self.paths = {f"/api/{kind}": kind for kind in kinds}
+        self.simulator = simulator
+        origins = list(allowed_origins)
+        self.any_origin = "*" in origins
+        self.origins = frozenset(origins)
+        self.exposed = ", ".join(exposed_headers)
+        self.enabled = enabled
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or scope["query_string"]:
+            await self.app(scope, receive, send)
+            return
+        kind = self.paths.get(scope["path"])
+        simulator = self.simulator() if kind is not None else None
+        if kind is None or simulator is None or not self.enabled():
+            await self.app(scope, receive, send)
+            return
+        request_headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+        status, headers, body = list_parts(simulator.snapshot, kind, request_headers)
+        headers.extend(self._cors(request_headers.get("origin")))
+        headers.append(("content-length", str(len(body))))
+        start: Message = {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers],
+        }
+        await send(start)
+        await send({"type": "http.response.body", "body": body})
+
+    def _cors(self, origin: str | None) -> list[tuple[str, str]]:
+        """The CORS headers Starlette's middleware would add to a simple request."""
+        if origin is None:
+            return []
+        if self.any_origin:
+            return [("access-control-allow-origin", "*"), ("access-control-expose-headers", self.exposed)]
+        if origin in self.origins:
+            return [
+                ("access-control-allow-origin", origin),
+                ("access-control-expose-headers", self.exposed),
+                ("vary", "Origin"),
+            ]
+        return []
