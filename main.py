@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import logging
 import sys
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -59,10 +60,25 @@ ENTITY_SUMMARIES = {
 }
 
 
+_SERVERLESS_LOCK = threading.Lock()
+
+
+def current_simulator(app: FastAPI) -> Simulator:
+    """The app's simulator; without a lifespan (AWS Lambda), one made on first use that ticks on demand."""
+    simulator: Simulator | None = getattr(app.state, "simulator", None)
+    if simulator is None:
+        with _SERVERLESS_LOCK:
+            simulator = getattr(app.state, "simulator", None)
+            if simulator is None:
+                simulator = app.state.simulator = app.state.simulator_factory(app.state.settings)
+    if not simulator.is_running:
+        simulator.catch_up()
+    return simulator
+
+
 def get_simulator(request: Request) -> Simulator:
     """The app's simulator."""
-    simulator: Simulator = request.app.state.simulator
-    return simulator
+    return current_simulator(request.app)
 
 
 def get_settings(request: Request) -> Settings:
@@ -129,6 +145,7 @@ def create_app(
         dependencies=[Depends(rehearse)],
     )
     app.state.settings = settings
+    app.state.simulator_factory = simulator_factory
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -144,7 +161,7 @@ def create_app(
     app.add_middleware(
         PlainListShortcut,
         kinds=ENTITY_MODELS,
-        simulator=lambda: getattr(app.state, "simulator", None),
+        simulator=lambda: current_simulator(app),
         allowed_origins=settings.cors_origins,
         exposed_headers=EXPOSED_HEADERS,
         enabled=lambda: settings.simulated_latency_ms == 0,
@@ -596,7 +613,7 @@ app = _build_default_app()
 
 
 def main() -> None:
-    """`python main.py`: serve on HOST:PORT without auto-reload."""
+    """`python main.py`: serve on HOST:PORT without auto-reload, on uvicorn's fast stack."""
     import uvicorn
 
     settings: Settings = app.state.settings
@@ -605,9 +622,25 @@ def main() -> None:
         host=settings.host,
         port=settings.port,
         reload=False,
+        loop="uvloop" if sys.platform != "win32" else "asyncio",
+        http="httptools",
         access_log=settings.access_log,
         log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=20,
     )
+
+
+_lambda_adapter: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """AWS Lambda entry point (API Gateway or a function URL): each request computes the current tick."""
+    global _lambda_adapter
+    if _lambda_adapter is None:
+        from mangum import Mangum
+
+        _lambda_adapter = Mangum(app, lifespan="off")
+    return _lambda_adapter(event, context)
 
 
 if __name__ == "__main__":

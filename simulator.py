@@ -78,6 +78,7 @@ class Simulator:
         self.clock = clock
         self._advance = advance
         self._lock = threading.Lock()
+        self._catch_up_lock = threading.Lock()
         self._task: asyncio.Task[None] | None = None
         self._listeners: list[TickListener] = []
         self._history: OrderedDict[tuple[int, int], dg.Snapshot] = OrderedDict()
@@ -169,6 +170,13 @@ class Simulator:
         self.last_tick_duration_ms = (time.perf_counter() - started) * 1000
         self.ticks_computed += 1
         return snapshot
+
+    def catch_up(self) -> dg.Snapshot:
+        """Without a tick task (serverless), compute the tick due now on demand."""
+        with self._catch_up_lock:
+            if self.generation.tick_at(self.clock()) > self.snapshot.tick:
+                self.step()
+        return self.snapshot
 
     async def regenerate(self) -> dg.Snapshot:
         """Start a new generation (new seed, epoch now) and serve its first tick."""
