@@ -865,7 +865,7 @@ class Snapshot:
     items: Mapping[str, tuple[Item, ...]]
     next_changes: Mapping[str, tuple[int | None, ...]] = field(repr=False)
     changed: Mapping[str, tuple[str, ...]] | None = field(default=None, repr=False)
-    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    cache: dict[object, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def time(self) -> datetime:

@@ -126,17 +126,45 @@ class PlainListShortcut:
         if kind is None or simulator is None or not self.enabled():
             await self.app(scope, receive, send)
             return
-        request_headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-        status, headers, body = list_parts(simulator.snapshot, kind, request_headers)
-        headers.extend(self._cors(request_headers.get("origin")))
+        if_none_match = accept_encoding = origin = None
+        for name, value in scope["headers"]:
+            if name == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+            elif name == b"accept-encoding":
+                accept_encoding = value.decode("latin-1")
+            elif name == b"origin":
+                origin = value.decode("latin-1")
+        snapshot = simulator.snapshot
+        conditional = if_none_match is not None and etag_matches(if_none_match, encode_list(snapshot, kind).etag)
+        wants_gzip = accept_encoding is not None and accepts_gzip(accept_encoding)
+        # Nearly every request is one of a few shapes: build each answer once per snapshot.
+        key = ("raw", kind, conditional, wants_gzip, "*" if self.any_origin and origin is not None else origin)
+        answer = snapshot.cache.get(key)
+        if answer is None:
+            answer = self._answer(snapshot, kind, if_none_match if conditional else None, accept_encoding, origin)
+            snapshot.cache[key] = answer
+        start, body = answer
+        await send(start)
+        await send({"type": "http.response.body", "body": body})
+
+    def _answer(
+        self,
+        snapshot: dg.Snapshot,
+        kind: str,
+        if_none_match: str | None,
+        accept_encoding: str | None,
+        origin: str | None,
+    ) -> tuple[Message, bytes]:
+        request_headers = {"if-none-match": if_none_match, "accept-encoding": accept_encoding}
+        status, headers, body = list_parts(snapshot, kind, {k: v for k, v in request_headers.items() if v is not None})
+        headers.extend(self._cors(origin))
         headers.append(("content-length", str(len(body))))
         start: Message = {
             "type": "http.response.start",
             "status": status,
             "headers": [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers],
         }
-        await send(start)
-        await send({"type": "http.response.body", "body": body})
+        return start, body
 
     def _cors(self, origin: str | None) -> list[tuple[str, str]]:
         """The CORS headers Starlette's middleware would add to a simple request."""

@@ -49,12 +49,20 @@ class KpiSeries:
         """The kept KPIs of a tick, if any."""
         return self._rows.get((seed, tick))
 
-    def fill(self, generation: dg.Generation, ticks: Iterable[int], world: dg.World | None = None) -> None:
+    def fill(
+        self,
+        generation: dg.Generation,
+        ticks: Iterable[int],
+        world: dg.World | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
         """Make sure the KPIs of these ticks are kept, advancing through close ticks rather than recomputing."""
         world = world or dg.World(generation)
         missing = sorted(t for t in set(ticks) if (generation.seed, t) not in self._rows)
         current: dg.Snapshot | None = None
         for tick in missing:
+            if stop is not None and stop.is_set():
+                return
             if current is not None and 0 < tick - current.tick <= ADVANCE_LIMIT:
                 while current.tick < tick:
                     current = dg.advance(current, world)
@@ -88,7 +96,7 @@ class KpiSeries:
         span: timedelta,
         budget_seconds: float,
         stop: threading.Event,
-        chunk: int = 120,
+        chunk: int = 30,
     ) -> int:
         """Fill the ticks of `span` before `until_tick`, newest first, within a CPU budget; returns ticks filled."""
         world = dg.World(generation)
@@ -98,13 +106,13 @@ class KpiSeries:
         end = until_tick
         while end > first and not stop.is_set():
             start = max(first, end - chunk)
-            self.fill(generation, range(start, end), world)
+            self.fill(generation, range(start, end), world, stop)
             filled += end - start
             end = start
             if time.perf_counter() - started > budget_seconds:
                 logger.info("history backfill stopped at its budget after %d ticks", filled)
                 break
-            time.sleep(0)  # let request threads and the event loop run between chunks
+            time.sleep(0.002)  # let requests and the tick run between chunks
         return filled
 
 

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 
 import data_generator as dg
 from config import Settings, SettingsError, load_settings, now_utc
@@ -158,15 +159,25 @@ def create_app(
     _add_service_routes(app)
     _add_entity_routes(app)
     _add_live_routes(app)
-    app.add_middleware(
-        PlainListShortcut,
-        kinds=ENTITY_MODELS,
-        simulator=lambda: current_simulator(app),
-        allowed_origins=settings.cors_origins,
-        exposed_headers=EXPOSED_HEADERS,
-        enabled=lambda: settings.simulated_latency_ms == 0,
-    )
+    _serve_plain_lists_first(app, settings)
     return app
+
+
+def _serve_plain_lists_first(app: FastAPI, settings: Settings) -> None:
+    """Put the plain-list shortcut outside the whole middleware stack, where it costs least."""
+    build_stack = app.build_middleware_stack
+
+    def build_with_shortcut() -> ASGIApp:
+        return PlainListShortcut(
+            build_stack(),
+            kinds=ENTITY_MODELS,
+            simulator=lambda: current_simulator(app),
+            allowed_origins=settings.cors_origins,
+            exposed_headers=EXPOSED_HEADERS,
+            enabled=lambda: settings.simulated_latency_ms == 0,
+        )
+
+    app.build_middleware_stack = build_with_shortcut  # type: ignore[method-assign]
 
 
 def _install_error_handlers(app: FastAPI) -> None:
