@@ -107,6 +107,7 @@ class PlainListShortcut:
         allowed_origins: Iterable[str],
         exposed_headers: Iterable[str],
         enabled: Callable[[], bool],
+        count: Callable[[str, int], None] | None = None,
     ) -> None:
         self.app = app
         self.paths = {f"/api/{kind}": kind for kind in kinds}
@@ -116,6 +117,7 @@ class PlainListShortcut:
         self.origins = frozenset(origins)
         self.exposed = ", ".join(exposed_headers)
         self.enabled = enabled
+        self.count = count
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or scope["query_string"]:
@@ -146,6 +148,8 @@ class PlainListShortcut:
         start, body = answer
         await send(start)
         await send({"type": "http.response.body", "body": body})
+        if self.count is not None:
+            self.count(scope["path"], start["status"])
 
     def _answer(
         self,

@@ -7,7 +7,7 @@ import hmac
 import logging
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -16,7 +16,7 @@ import orjson
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -42,6 +42,7 @@ from models import (
 )
 from queries import QueryError, parse_list_query, select
 from simulator import Simulator
+from telemetry import PROMETHEUS_CONTENT_TYPE, RequestMetrics, ServiceMetrics, configure_logging
 
 logger = logging.getLogger("prism")
 
@@ -104,12 +105,6 @@ def require_api_key(settings: SettingsDep, x_api_key: Annotated[str | None, Head
 ApiKeyGuard = [Depends(require_api_key)]
 
 
-def configure_logging(settings: Settings) -> None:
-    """Log to stderr at the configured level."""
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("prism").setLevel(settings.log_level)
-
-
 def create_app(
     settings: Settings | None = None, *, simulator_factory: Callable[[Settings], Simulator] = Simulator
 ) -> FastAPI:
@@ -120,6 +115,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         simulator = simulator_factory(settings)
         app.state.simulator = simulator
+        simulator.add_listener(_observe_tick(app.state.metrics, simulator))
         simulator.start()
         logger.info(
             "serving generation seed=%d from tick %d every %s",
@@ -147,6 +143,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.simulator_factory = simulator_factory
+    app.state.metrics = metrics = ServiceMetrics()
+    metrics.add_state(lambda: _state_gauges(app))
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -155,6 +153,7 @@ def create_app(
         expose_headers=EXPOSED_HEADERS,
         max_age=600,
     )
+    app.add_middleware(RequestMetrics, metrics=metrics)
     _install_error_handlers(app)
     _add_service_routes(app)
     _add_entity_routes(app)
@@ -175,9 +174,32 @@ def _serve_plain_lists_first(app: FastAPI, settings: Settings) -> None:
             allowed_origins=settings.cors_origins,
             exposed_headers=EXPOSED_HEADERS,
             enabled=lambda: settings.simulated_latency_ms == 0,
+            count=app.state.metrics.count_shortcut,
         )
 
     app.build_middleware_stack = build_with_shortcut  # type: ignore[method-assign]
+
+
+def _observe_tick(metrics: ServiceMetrics, simulator: Simulator) -> Callable[..., Awaitable[None]]:
+    async def observe(snapshot: dg.Snapshot, previous: dg.Snapshot | None) -> None:
+        metrics.tick_duration.observe(simulator.last_tick_duration_ms / 1000)
+
+    return observe
+
+
+def _state_gauges(app: FastAPI) -> dict[str, tuple[str, float]]:
+    """Values read from the service's state each time Prometheus scrapes."""
+    simulator: Simulator | None = getattr(app.state, "simulator", None)
+    if simulator is None:
+        return {}
+    return {
+        "prism_tick": ("Number of the tick being served", simulator.snapshot.tick),
+        "prism_ticks_computed": ("Ticks computed by the background task", simulator.ticks_computed),
+        "prism_ticks_failed": ("Ticks that raised; the loop carried on", simulator.ticks_failed),
+        "prism_last_tick_duration_seconds": ("Time the last tick took", simulator.last_tick_duration_ms / 1000),
+        "prism_sse_subscribers": ("Clients following /api/events", simulator.events.subscribers),
+        "prism_history_ticks_kept": ("Ticks whose KPIs are kept for /api/history", len(simulator.kpi_series)),
+    }
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -242,6 +264,18 @@ def _add_service_routes(app: FastAPI) -> None:
             sse_subscribers=simulator.events.subscribers,
             dynamodb={"enabled": False, "reason": "DynamoDB sync is not configured"},
         )
+
+    @app.get(
+        "/metrics",
+        response_class=PlainTextResponse,
+        tags=["service"],
+        summary="Prometheus metrics",
+        responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition format."}},
+    )
+    async def prometheus_metrics(request: Request) -> Response:
+        """Requests and latency per route, ticks, sync results, items pending, reports, SSE subscribers."""
+        metrics: ServiceMetrics = request.app.state.metrics
+        return Response(metrics.exposition(), media_type=PROMETHEUS_CONTENT_TYPE)
 
     @app.post(
         "/api/regenerate",
@@ -616,7 +650,7 @@ def _build_default_app() -> FastAPI:
     except SettingsError as exc:
         print(f"prism: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    configure_logging(settings)
+    configure_logging(settings.log_level, settings.log_format)
     return create_app(settings)
 
 
@@ -637,6 +671,7 @@ def main() -> None:
         http="httptools",
         access_log=settings.access_log,
         log_level=settings.log_level.lower(),
+        log_config=None,
         timeout_graceful_shutdown=20,
     )
 

@@ -1,0 +1,140 @@
+"""What operators see: Prometheus metrics of requests, ticks, syncs and reports, and JSON log lines."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+PROMETHEUS_CONTENT_TYPE = CONTENT_TYPE_LATEST
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class ServiceMetrics:
+    """The app's own registry (not the global one, so that several apps can live in one process)."""
+
+    def __init__(self) -> None:
+        disable_created_metrics()  # `_created` series only add noise to dashboards
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "prism_http_requests", "HTTP requests answered", ["method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "prism_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.tick_duration = Histogram(
+            "prism_tick_duration_seconds", "Time to compute a tick", buckets=LATENCY_BUCKETS, registry=self.registry
+        )
+        self.reports = Counter(
+            "prism_reports_rendered", "PDF reports rendered", ["page_type", "outcome"], registry=self.registry
+        )
+        self._shortcut_children: dict[tuple[str, int], Any] = {}
+
+    def count_shortcut(self, path: str, status: int) -> None:
+        """Count a plain list request answered before the framework (children cached: this is the hot path)."""
+        child = self._shortcut_children.get((path, status))
+        if child is None:
+            child = self._shortcut_children[(path, status)] = self.requests.labels("GET", path, str(status))
+        child.inc()
+
+    def exposition(self) -> bytes:
+        """Every metric in Prometheus' text format."""
+        return generate_latest(self.registry)
+
+    def add_state(self, read: Callable[[], Mapping[str, tuple[str, float]]]) -> None:
+        """Export values read at scrape time: name -> (help, value)."""
+        self.registry.register(_StateCollector(read))
+
+
+class _StateCollector(Collector):
+    def __init__(self, read: Callable[[], Mapping[str, tuple[str, float]]]) -> None:
+        self._read = read
+
+    def collect(self) -> Iterator[Metric]:
+        for name, (help_text, value) in self._read().items():
+            yield GaugeMetricFamily(name, help_text, value=value)
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())
+
+
+class RequestMetrics:
+    """ASGI middleware counting and timing every HTTP request by its route template."""
+
+    def __init__(self, app: ASGIApp, *, metrics: ServiceMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            method = scope["method"]
+            self.metrics.requests.labels(method, template, str(status)).inc()
+            self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)
+
+
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line, as CloudWatch Logs Insights likes them."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(level: str, log_format: str) -> None:
+    """Send every log line (the service's and uvicorn's) to stderr, as text or JSON."""
+    handler = logging.StreamHandler()
+    if log_format == "json":
+        handler.setFormatter(JsonLogFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        uvicorn_logger = logging.getLogger(name)
+        uvicorn_logger.handlers[:] = []
+        uvicorn_logger.propagate = True
