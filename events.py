@@ -61,6 +61,7 @@ class EventLog:
         self._sequence = 0
         self._arrived = asyncio.Event()
         self.subscribers = 0
+        self.closed = False
 
     def publish(self, kind: str, event_id_: str, data: dict[str, Any]) -> Event:
         """Append an event and wake every subscriber."""
@@ -70,6 +71,11 @@ class EventLog:
         arrived, self._arrived = self._arrived, asyncio.Event()
         arrived.set()
         return event
+
+    def close(self) -> None:
+        """End every subscription (the server is shutting down)."""
+        self.closed = True
+        self._arrived.set()
 
     @property
     def last_sequence(self) -> int:
@@ -94,10 +100,10 @@ class EventLog:
         return self._events[0].sequence if self._events else self._sequence + 1
 
     async def follow(self, sequence: int) -> AsyncIterator[Event | None]:
-        """Events after `sequence`, forever; None means the reader fell behind the log."""
+        """Events after `sequence` until the log closes; None means the reader fell behind the log."""
         self.subscribers += 1
         try:
-            while True:
+            while not self.closed:
                 # Taken before reading, so an event published while we yield still wakes us.
                 arrived = self._arrived
                 if sequence < self.oldest_sequence() - 1:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import signal
 import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -47,6 +48,8 @@ from telemetry import PROMETHEUS_CONTENT_TYPE, RequestMetrics, ServiceMetrics, c
 logger = logging.getLogger("prism")
 
 EXPOSED_HEADERS = ["X-Total-Count", "X-Tick", "ETag"]
+# Requests in flight get this long to finish after SIGTERM (Docker waits 10 s before SIGKILL).
+GRACEFUL_SHUTDOWN_SECONDS = 5
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Missing or wrong `X-API-Key`."},
 }
@@ -661,8 +664,17 @@ def main() -> None:
     """`python main.py`: serve on HOST:PORT without auto-reload, on uvicorn's fast stack."""
     import uvicorn
 
+    class PrismServer(uvicorn.Server):
+        """uvicorn's server, telling the app when a stop signal arrives so that live streams end at once."""
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            simulator: Simulator | None = getattr(app.state, "simulator", None)
+            if simulator is not None:
+                simulator.begin_shutdown()
+            super().handle_exit(sig, frame)
+
     settings: Settings = app.state.settings
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -672,8 +684,15 @@ def main() -> None:
         access_log=settings.access_log,
         log_level=settings.log_level.lower(),
         log_config=None,
-        timeout_graceful_shutdown=20,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
+    # uvicorn re-raises the stop signal once it has shut down; a drained SIGTERM is a clean exit.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    PrismServer(config).run()
+
+
+def _exit_cleanly(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
 
 
 _lambda_adapter: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None

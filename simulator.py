@@ -91,6 +91,7 @@ class Simulator:
         self.kpi_series = KpiSeries()
         self._backfill_stop = threading.Event()
         self._backfill_task: asyncio.Task[int] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         generation = dg.new_generation(
             counts=settings.entity_counts,
             interval=settings.update_interval_seconds,
@@ -234,8 +235,15 @@ class Simulator:
         due = previous.generation.time_of(previous.tick + 2)
         await asyncio.sleep(max(0.0, (due - self.clock()).total_seconds()))
 
+    def begin_shutdown(self) -> None:
+        """From any thread or a signal handler: end the change feed's streams so the server can drain."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.events.close)
+
     def start(self) -> None:
         """Start the tick task on the running loop, and the history backfill."""
+        self._loop = asyncio.get_running_loop()
         if not self.is_running:
             self.kpi_series.record(self.snapshot)
             self._task = asyncio.get_running_loop().create_task(self.run(), name="prism-ticks")
