@@ -47,27 +47,25 @@ FIXED_EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 # How far before its epoch a generation's history reaches.
 HISTORY_BEFORE_EPOCH = timedelta(days=7)
 
-# Chance that an item changes at a given tick, and the longest run without a change.
-CHANGE_PROBABILITY = 0.08
-FORCED_CHANGE_PERIOD = 48
+# Each item's chance changes are drawn per block of ticks: the block's first tick and up to
+# CHANGES_PER_BLOCK more, so about 10% of items change per tick and none waits a whole block.
+CHANGE_BLOCK = 48
+CHANGES_PER_BLOCK = 4
 
 _MASK = (1 << 64) - 1
 _TWO_64 = float(1 << 64)
 
 
 def _hash(seed: int, key: int, channel: int, moment: int) -> int:
-    """A well-mixed 64-bit integer from four integers (SplitMix64 finaliser)."""
-    x = (
-        seed * 0x9E3779B97F4A7C15
-        + key * 0xC2B2AE3D27D4EB4F
-        + channel * 0x165667B19E3779F9
-        + moment * 0x27D4EB2F165667C5
-    ) & _MASK
-    x ^= x >> 30
-    x = (x * 0xBF58476D1CE4E5B9) & _MASK
-    x ^= x >> 27
-    x = (x * 0x94D049BB133111EB) & _MASK
-    return x ^ (x >> 31)
+    """A well-mixed 64-bit integer from four integers.
+
+    CPython's hash of a tuple of ints is deterministic (no per-process salt for ints) and
+    computed in C; two multiply-xorshift rounds then spread it over all 64 bits.
+    """
+    x = hash((seed, key, channel, moment)) & _MASK
+    x = ((x ^ (x >> 32)) * 0xD6E8FEB86659FD93) & _MASK
+    x = ((x ^ (x >> 32)) * 0xD6E8FEB86659FD93) & _MASK
+    return x ^ (x >> 32)
 
 
 class Rng(NamedTuple):
@@ -350,7 +348,13 @@ class World:
             "vendors": self._vendor,
             "contracts": self._contract,
         }
-        self._phases: dict[str, list[int]] = {}
+        # Drawn up front (not lazily) so that threads sharing this world never race on them.
+        self._phases: dict[str, tuple[int, ...]] = {
+            kind: tuple(self._draw_phase(kind, index) for index in range(generation.counts.get(kind, 0)))
+            for kind in ENTITY_KINDS
+        }
+        # The last block's offsets of each item: consecutive ticks mostly fall in the same block.
+        self._offsets: dict[tuple[str, int], tuple[int, frozenset[int]]] = {}
 
     def rng(self, kind: str, index: int) -> Rng:
         """Randomness of one item."""
@@ -359,25 +363,39 @@ class World:
     # --- change schedule -------------------------------------------------------------
 
     def _phase(self, kind: str, index: int) -> int:
-        phases = self._phases.setdefault(kind, [])
-        while len(phases) <= index:
-            phases.append(self.rng(kind, len(phases)).integer(0, FORCED_CHANGE_PERIOD - 1, Ch.PHASE))
-        return phases[index]
+        phases = self._phases.get(kind, ())
+        if index < len(phases):
+            return phases[index]
+        return self._draw_phase(kind, index)
+
+    def _draw_phase(self, kind: str, index: int) -> int:
+        return self.rng(kind, index).integer(0, CHANGE_BLOCK - 1, Ch.PHASE)
+
+    def _block(self, kind: str, index: int, tick: int) -> tuple[int, int]:
+        """The item's change block holding a tick, and the tick's offset in it."""
+        return divmod(tick + self._phase(kind, index), CHANGE_BLOCK)
+
+    def _block_offsets(self, kind: str, index: int, block: int) -> frozenset[int]:
+        """Offsets of the chance-change ticks within one block (always including 0)."""
+        key = (kind, index)
+        cached = self._offsets.get(key)
+        if cached is not None and cached[0] == block:
+            return cached[1]
+        draw = _hash(self.seed, _KIND_CODE[kind] << 40 | index, Ch.CHANGE, block)
+        offsets = frozenset({0, *((draw >> (12 * j)) % CHANGE_BLOCK for j in range(CHANGES_PER_BLOCK))})
+        self._offsets[key] = (block, offsets)
+        return offsets
 
     def changes_at(self, kind: str, index: int, tick: int) -> bool:
-        """Whether an item changes at a tick by chance (or because it has not for a while)."""
-        if (tick + self._phase(kind, index)) % FORCED_CHANGE_PERIOD == 0:
-            return True
-        return self.rng(kind, index).unit(Ch.CHANGE, tick) < CHANGE_PROBABILITY
+        """Whether an item changes at a tick by chance."""
+        block, offset = self._block(kind, index, tick)
+        return offset == 0 or offset in self._block_offsets(kind, index, block)
 
     def last_chance_change(self, kind: str, index: int, tick: int) -> int:
-        """The last tick at or before `tick` where the item changed by chance."""
-        rng = self.rng(kind, index)
-        phase = self._phase(kind, index)
-        t = tick
-        while (t + phase) % FORCED_CHANGE_PERIOD and rng.unit(Ch.CHANGE, t) >= CHANGE_PROBABILITY:
-            t -= 1
-        return t
+        """The last tick at or before `tick` where the item changed by chance (one hash, no replay)."""
+        block, offset = self._block(kind, index, tick)
+        latest = max(o for o in self._block_offsets(kind, index, block) if o <= offset)
+        return tick - offset + latest
 
     def build(self, kind: str, index: int, tick: int) -> Built:
         """The item as it is right after a change at `tick`."""

@@ -21,6 +21,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.routing import Route as StarletteRoute
 from starlette.types import ASGIApp
 
 import data_generator as dg
@@ -141,7 +143,10 @@ def create_app(
             "deterministic for the generation's seed and the tick."
         ),
         lifespan=lifespan,
-        responses={422: {"model": ErrorBody, "description": "Invalid request."}},
+        responses={
+            422: {"model": ErrorBody, "description": "Invalid request: the reason names each bad field."},
+            "4XX": {"model": ErrorBody, "description": "Client error, or one asked for with `?fail=`."},
+        },
         dependencies=[Depends(rehearse)],
     )
     app.state.settings = settings
@@ -205,14 +210,30 @@ def _state_gauges(app: FastAPI) -> dict[str, tuple[str, float]]:
     }
 
 
+def _methods_of(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (Starlette's 405 names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, StarletteRoute) and route.methods:
+            probe = {**request.scope, "method": next(iter(route.methods))}
+            if route.matches(probe)[0] == Match.FULL:
+                methods |= route.methods
+    return sorted(methods)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = dict(exc.headers or {})
         if exc.status_code == 404 and exc.detail == "Not Found":
             detail: Any = f"no such path: {request.url.path}"
+        elif exc.status_code == 405:
+            allowed = _methods_of(request)
+            detail = f"{request.method} is not allowed here; use {', '.join(allowed)}"
+            headers["Allow"] = ", ".join(allowed)
         else:
             detail = exc.detail
-        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
