@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENTITY_NAMES: tuple[str, ...] = (
@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     dynamodb_create_tables: bool = True
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
-    api_key: str | None = None
+    api_key: SecretStr | None = Field(None, description="When set, POST endpoints need it in `X-API-Key`.")
     reports_dir: Path = Path("reports")
     reports_keep: int = Field(100, ge=1, le=100_000)
     log_level: Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"] = "INFO"

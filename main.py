@@ -103,7 +103,7 @@ def require_api_key(settings: SettingsDep, x_api_key: Annotated[str | None, Head
     expected = settings.api_key
     if expected is None:
         return
-    if x_api_key is None or not hmac.compare_digest(x_api_key.encode(), expected.encode()):
+    if x_api_key is None or not hmac.compare_digest(x_api_key.encode(), expected.get_secret_value().encode()):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or invalid X-API-Key header")
 
 
