@@ -487,7 +487,7 @@ class World:
         block = (tick + self._phase("licenses", index) * 37) // 720
         step = rng.integer(-2, 2, Ch.SEATS_STEP, block) * seat_unit
         total = max(seat_unit, base_seats + step)
-        base_usage = 0.55 + 0.5 * rng.unit(Ch.USAGE_BASE) ** 0.8
+        base_usage = 0.5 + 0.47 * rng.unit(Ch.USAGE_BASE) ** 0.7
         usage = min(1.0, max(0.2, base_usage + 0.05 * rng.drift(Ch.USAGE, tick)))
         used = min(total, round(total * usage))
         available = total - used
@@ -706,7 +706,8 @@ class World:
 
     def _agreement(self, rng: Rng, today: date, term_days: int) -> tuple[date, date, date]:
         """Start and end of the current agreement, and when the cycle after it begins."""
-        gap = 0 if rng.unit(Ch.GAP) < 0.7 else rng.integer(15, 60, Ch.GAP + 1)
+        # Most agreements renew on the day; some lapse for a while before a new term starts.
+        gap = 0 if rng.unit(Ch.GAP) < 0.6 else rng.integer(20, 90, Ch.GAP + 1)
         cycle = term_days + gap
         phase = rng.integer(0, cycle - 1, Ch.TERM_PHASE)
         day = today.toordinal() + phase
