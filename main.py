@@ -27,6 +27,7 @@ from starlette.types import ASGIApp
 
 import data_generator as dg
 from config import Settings, SettingsError, load_settings, now_utc
+from dynamodb_client import ClientFactory, DynamoDBSync, disabled_reason, make_client
 from fastpath import PlainListShortcut, list_parts, make_etag, response_parts
 from history import MAX_POINTS, parse_step, plan_ticks
 from kpis import KPI_NAMES
@@ -42,6 +43,7 @@ from models import (
     ScenarioRequest,
     ScenarioRunInfo,
     Stats,
+    SyncResult,
 )
 from queries import QueryError, parse_list_query, select
 from simulator import Simulator
@@ -94,8 +96,15 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+def get_dynamodb(request: Request) -> DynamoDBSync:
+    """The app's DynamoDB mirror (off, with its reason, when sync is not configured)."""
+    dynamodb: DynamoDBSync = request.app.state.dynamodb
+    return dynamodb
+
+
 SimulatorDep = Annotated[Simulator, Depends(get_simulator)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+DynamoDBDep = Annotated[DynamoDBSync, Depends(get_dynamodb)]
 
 
 def require_api_key(settings: SettingsDep, x_api_key: Annotated[str | None, Header()] = None) -> None:
@@ -111,9 +120,12 @@ ApiKeyGuard = [Depends(require_api_key)]
 
 
 def create_app(
-    settings: Settings | None = None, *, simulator_factory: Callable[[Settings], Simulator] = Simulator
+    settings: Settings | None = None,
+    *,
+    simulator_factory: Callable[[Settings], Simulator] = Simulator,
+    dynamodb_factory: ClientFactory = make_client,
 ) -> FastAPI:
-    """Build the app; nothing heavy happens until its lifespan starts."""
+    """Build the app; nothing heavy happens until its lifespan starts. Tests pass their own DynamoDB client."""
     settings = settings or load_settings()
 
     @asynccontextmanager
@@ -121,6 +133,9 @@ def create_app(
         simulator = simulator_factory(settings)
         app.state.simulator = simulator
         simulator.add_listener(_observe_tick(app.state.metrics, simulator))
+        dynamodb = app.state.dynamodb = DynamoDBSync.open(settings, dynamodb_factory)
+        simulator.add_listener(dynamodb.on_tick)
+        dynamodb.start(simulator.snapshot)
         simulator.start()
         logger.info(
             "serving generation seed=%d from tick %d every %s",
@@ -132,6 +147,7 @@ def create_app(
             yield
         finally:
             await simulator.stop()
+            await dynamodb.close(simulator.snapshot)
 
     app = FastAPIOffline(
         title="Prism Data Simulator",
@@ -151,6 +167,8 @@ def create_app(
     )
     app.state.settings = settings
     app.state.simulator_factory = simulator_factory
+    # Without a lifespan (AWS Lambda) nothing syncs; the lifespan replaces this with the real mirror.
+    app.state.dynamodb = DynamoDBSync.off(disabled_reason(settings) or "DynamoDB sync runs only in the server")
     app.state.metrics = metrics = ServiceMetrics()
     metrics.add_state(lambda: _state_gauges(app))
     app.add_middleware(
@@ -207,6 +225,19 @@ def _state_gauges(app: FastAPI) -> dict[str, tuple[str, float]]:
         "prism_last_tick_duration_seconds": ("Time the last tick took", simulator.last_tick_duration_ms / 1000),
         "prism_sse_subscribers": ("Clients following /api/events", simulator.events.subscribers),
         "prism_history_ticks_kept": ("Ticks whose KPIs are kept for /api/history", len(simulator.kpi_series)),
+        **_dynamodb_gauges(app.state.dynamodb),
+    }
+
+
+def _dynamodb_gauges(dynamodb: DynamoDBSync) -> dict[str, tuple[str, float]]:
+    status = dynamodb.status()
+    if not status.enabled:
+        return {}
+    return {
+        "prism_dynamodb_items_pending": ("Items not yet written to or deleted from DynamoDB", status.items_pending),
+        "prism_dynamodb_consecutive_failures": ("DynamoDB syncs failed in a row", status.consecutive_failures),
+        "prism_dynamodb_syncs": ("DynamoDB syncs run", status.syncs),
+        "prism_dynamodb_syncs_failed": ("DynamoDB syncs that failed", status.syncs_failed),
     }
 
 
@@ -266,7 +297,7 @@ def _add_service_routes(app: FastAPI) -> None:
         return Health(timestamp=dg.iso_time(now_utc()), data_counts=simulator.snapshot.counts)
 
     @app.get("/api/stats", response_model=Stats, tags=["service"], summary="Simulation statistics")
-    async def stats(simulator: SimulatorDep, settings: SettingsDep) -> Stats:
+    async def stats(simulator: SimulatorDep, settings: SettingsDep, dynamodb: DynamoDBDep) -> Stats:
         """Counts, the generation and its clock, tick timings and failures, and the DynamoDB mirror's state."""
         snapshot = simulator.snapshot
         generation = snapshot.generation
@@ -286,7 +317,7 @@ def _add_service_routes(app: FastAPI) -> None:
             generation_started_at=dg.iso_time(generation.created_at),
             scenarios=[run.name for run in generation.scenarios if run.start_tick <= snapshot.tick < run.end_tick],
             sse_subscribers=simulator.events.subscribers,
-            dynamodb={"enabled": False, "reason": "DynamoDB sync is not configured"},
+            dynamodb=dynamodb.status().model_dump(exclude_unset=True),
         )
 
     @app.get(
@@ -320,6 +351,24 @@ def _add_service_routes(app: FastAPI) -> None:
             timestamp=dg.iso_time(snapshot.time),
             counts=snapshot.counts,
         )
+
+    @app.post(
+        "/api/sync",
+        response_model=SyncResult,
+        tags=["management"],
+        summary="Sync DynamoDB now",
+        dependencies=ApiKeyGuard,
+        responses={
+            **ERROR_RESPONSES,
+            503: {"model": SyncResult, "description": "DynamoDB failed; `error` says why, nothing is lost."},
+        },
+    )
+    async def sync(simulator: SimulatorDep, dynamodb: DynamoDBDep) -> Response | SyncResult:
+        """Check the DynamoDB tables and write what differs from the served tick; `disabled` when sync is off."""
+        result = await dynamodb.sync_now(simulator.snapshot)
+        if result.status == "failed":
+            return JSONResponse(result.model_dump(), status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return result
 
 
 def _add_entity_routes(app: FastAPI) -> None:

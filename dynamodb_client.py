@@ -1,0 +1,688 @@
+"""The DynamoDB mirror: keeps one table per entity equal to the served snapshot and appends the KPIs over time.
+
+`DynamoMirror` does the work, one sync at a time, in a worker thread: it remembers what the last successful
+write of every item was, so a sync sends only what changed and what could not be written stays pending.
+`DynamoDBSync` is its lifetime on the event loop: a sync after every tick without ever delaying one, a sync on
+demand, a last bounded sync on shutdown, and the status block of `/api/stats`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hashlib
+import logging
+import math
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+import data_generator as dg
+from config import Settings, now_utc
+from kpis import compute_kpis
+from models import DynamoDBStatus, SyncResult, TableSyncCounts
+
+logger = logging.getLogger("prism.dynamodb")
+
+# A boto3 low-level DynamoDB client (boto3 ships no type stubs).
+DynamoDBClient = Any
+ClientFactory = Callable[[Settings], DynamoDBClient]
+Attribute = dict[str, Any]
+
+METRICS = "metrics"
+BATCH_SIZE = 25  # BatchWriteItem's limit
+# A dead endpoint must fail a sync in seconds: short timeouts, few attempts (DynamoDB's own backoff is 25 ms).
+CONNECT_TIMEOUT_SECONDS = 2
+READ_TIMEOUT_SECONDS = 5
+MAX_ATTEMPTS = 3
+# Items DynamoDB leaves unprocessed are sent again after full-jitter exponential backoff, this many times.
+UNPROCESSED_ATTEMPTS = 8
+UNPROCESSED_BASE_DELAY = 0.05
+UNPROCESSED_MAX_DELAY = 2.0
+# Background syncs after a failure wait this long (doubling per failure), so an outage is not hammered.
+FAILURE_BASE_DELAY = 0.5
+FAILURE_MAX_DELAY = 10.0
+# Tables are checked (exist, same table as before) on the first sync, after a failure, on every manual
+# sync and at least this often; a table that was re-created is scanned and refilled.
+CHECK_EVERY_SECONDS = 300.0
+TABLE_WAIT = {"Delay": 1, "MaxAttempts": 120}
+METRIC_TTL = timedelta(days=7)
+# KPI points waiting for DynamoDB are kept up to this many; beyond it the oldest are dropped and counted.
+MAX_PENDING_METRICS = 50_000
+SHUTDOWN_SYNC_SECONDS = 4.0
+_IAM_HINT = "the role needs dynamodb:DescribeTable, CreateTable, UpdateTimeToLive, Scan and BatchWriteItem"
+
+
+class MirrorError(Exception):
+    """A sync could not finish; the message says why in one line."""
+
+
+def disabled_reason(settings: Settings) -> str | None:
+    """Why DynamoDB sync is off for these settings, or None when it is on."""
+    if settings.dynamodb_active:
+        return None
+    if settings.dynamodb_enabled == "false":
+        return "DYNAMODB_ENABLED is false"
+    return (
+        "DYNAMODB_ENABLED is auto and the environment configures neither AWS credentials nor AWS_ENDPOINT_URL_DYNAMODB"
+    )
+
+
+def make_client(settings: Settings) -> DynamoDBClient:
+    """A DynamoDB client from boto3's normal configuration, with short timeouts and standard retries."""
+    # Imported here: a process that never syncs does not pay for boto3's import.
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+        retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+        max_pool_connections=2,
+    )
+    # Credentials come from boto3's default chain. Unset, the endpoint is boto3's own resolution (which reads
+    # AWS_ENDPOINT_URL_DYNAMODB itself); a value from `.env` is passed on because boto3 does not read that file.
+    return boto3.session.Session().client(
+        "dynamodb", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url_dynamodb, config=config
+    )
+
+
+# --- items as DynamoDB attributes ------------------------------------------------------------
+
+
+def number_text(value: float) -> str:
+    """A float as the API's JSON shows it, which is the text of its Decimal in DynamoDB."""
+    if not math.isfinite(value):
+        raise ValueError(f"DynamoDB cannot store {value!r}")
+    return orjson.dumps(value).decode()
+
+
+def to_attribute(value: Any) -> Attribute:
+    """A JSON value as a DynamoDB attribute value; numbers keep the text the API shows."""
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, float):
+        return {"N": number_text(value)}
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, list | tuple):
+        return {"L": [to_attribute(element) for element in value]}
+    if isinstance(value, dict):
+        return {"M": {key: to_attribute(element) for key, element in value.items()}}
+    raise TypeError(f"no DynamoDB type for {type(value).__name__}")
+
+
+def to_item(item: Mapping[str, Any]) -> dict[str, Attribute]:
+    """An API object as a DynamoDB item."""
+    return {key: to_attribute(value) for key, value in item.items()}
+
+
+def from_attribute(attribute: Attribute) -> Any:
+    """A DynamoDB attribute value as plain data, numbers as Decimal."""
+    (kind, value), *_ = attribute.items()
+    if kind == "N":
+        return Decimal(value)
+    if kind == "L":
+        return [from_attribute(element) for element in value]
+    if kind == "M":
+        return {key: from_attribute(element) for key, element in value.items()}
+    if kind == "NULL":
+        return None
+    return value
+
+
+def from_item(item: Mapping[str, Attribute]) -> dict[str, Any]:
+    """A DynamoDB item as plain data, numbers as Decimal."""
+    return {key: from_attribute(value) for key, value in item.items()}
+
+
+def fingerprint(item: Mapping[str, Any]) -> bytes:
+    """A short digest of an item's JSON, to tell whether it changed since it was written."""
+    return hashlib.blake2b(orjson.dumps(item), digest_size=16).digest()
+
+
+def epoch_seconds(moment: datetime) -> str:
+    """A moment as epoch seconds, the way the metrics table keys it (milliseconds only when it has them)."""
+    seconds = round(moment.timestamp(), 3)
+    return str(int(seconds)) if seconds.is_integer() else repr(seconds)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line saying why a DynamoDB call failed."""
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        hint = f" ({_IAM_HINT})" if code in {"AccessDeniedException", "UnrecognizedClientException"} else ""
+        return f"{exc}{hint}"
+    if isinstance(exc, NoCredentialsError):
+        return f"{exc} (set AWS credentials, AWS_PROFILE or an instance role)"
+    if isinstance(exc, BotoCoreError | MirrorError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+# --- the mirror (worker thread) ---------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Write:
+    """One PutRequest or DeleteRequest, with what to remember once it has landed."""
+
+    kind: str
+    key: str
+    request: Callable[[], dict[str, Any]]
+    digest: bytes | None = None
+
+
+@dataclass
+class SyncOutcome:
+    """What one sync did."""
+
+    tick: int
+    started_at: datetime
+    written: dict[str, int] = field(default_factory=dict)
+    deleted: dict[str, int] = field(default_factory=dict)
+    retries: int = 0
+    duration_ms: float = 0.0
+    pending: int = 0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the sync finished and the tables equal its snapshot."""
+        return self.error is None
+
+
+class DynamoMirror:
+    """Makes the entity tables equal to a snapshot and appends KPI points; one sync at a time."""
+
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        *,
+        prefix: str,
+        create_tables: bool,
+        sleep: Callable[[float], object] | None = None,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.client = client
+        self.create_tables = create_tables
+        self.tables = {kind: f"{prefix}{kind}" for kind in (*dg.ENTITY_KINDS, METRICS)}
+        self._kind_of_table = {table: kind for kind, table in self.tables.items()}
+        self._stop = threading.Event()
+        self._sleep = sleep or self._stop.wait
+        self._jitter = jitter
+        self._sync_lock = threading.Lock()
+        # Per entity: item id -> fingerprint of its last successful write (b"" when its content is unknown).
+        self._written: dict[str, dict[str, bytes]] = {kind: {} for kind in dg.ENTITY_KINDS}
+        self._seen: dict[str, dict[str, tuple[dg.Item, bytes]]] = {kind: {} for kind in dg.ENTITY_KINDS}
+        self._table_ids: dict[str, str] = {}
+        self._metrics_lock = threading.Lock()
+        self._metrics: dict[str, dict[str, Attribute]] = {}
+        self._last_metric_tick: tuple[int, int] | None = None
+        self._checked_at: float | None = None
+        self.syncing = False
+        self.items_pending = 0
+        self.metrics_dropped = 0
+        self.syncs = 0
+        self.syncs_failed = 0
+        self.items_written = 0
+        self.items_deleted = 0
+        self.consecutive_failures = 0
+        self.last_outcome: SyncOutcome | None = None
+        self.last_success: SyncOutcome | None = None
+        self.last_failure: SyncOutcome | None = None
+        self.last_failure_at = 0.0
+
+    @property
+    def metrics_pending(self) -> int:
+        """KPI points recorded but not yet written."""
+        return len(self._metrics)
+
+    def stop(self) -> None:
+        """Make a running sync give up at its next request or backoff (shutdown)."""
+        self._stop.set()
+
+    def record_metrics(self, snapshot: dg.Snapshot) -> None:
+        """Queue the KPIs of a tick for the metrics table (once per tick; thread-safe)."""
+        key = (snapshot.generation.seed, snapshot.tick)
+        if key == self._last_metric_tick:
+            return
+        self._last_metric_tick = key
+        timestamp = epoch_seconds(snapshot.time)
+        ttl = str(int(snapshot.time.timestamp() + METRIC_TTL.total_seconds()))
+        points = {
+            f"{name}@{timestamp}": {
+                "metricType": {"S": name},
+                "timestamp": {"N": timestamp},
+                "value": to_attribute(value),
+                "ttl": {"N": ttl},
+            }
+            for name, value in compute_kpis(snapshot).items()
+        }
+        with self._metrics_lock:
+            self._metrics.update(points)
+            while len(self._metrics) > MAX_PENDING_METRICS:
+                del self._metrics[next(iter(self._metrics))]
+                self.metrics_dropped += 1
+
+    def sync(self, snapshot: dg.Snapshot, *, check: bool = False, deadline: float | None = None) -> SyncOutcome:
+        """Make the tables equal to the snapshot; never raises, the outcome says what happened."""
+        with self._sync_lock:
+            self.syncing = True
+            outcome = SyncOutcome(tick=snapshot.tick, started_at=now_utc())
+            started = time.perf_counter()
+            try:
+                writes = self._plan(snapshot)  # before any network call, so that the pending count is right
+                if check or self._check_due():
+                    self._check_tables(snapshot)
+                    writes = self._plan(snapshot)
+                self._write(writes, outcome, deadline)
+            except Exception as exc:
+                outcome.error = describe_error(exc)
+                if not isinstance(exc, BotoCoreError | ClientError | MirrorError):
+                    logger.exception("DynamoDB sync of tick %d failed", snapshot.tick)
+            finally:
+                outcome.duration_ms = (time.perf_counter() - started) * 1000
+                outcome.pending = self.items_pending
+                self._account(outcome)
+                self.syncing = False
+            return outcome
+
+    def _account(self, outcome: SyncOutcome) -> None:
+        self.syncs += 1
+        self.items_written += sum(count for kind, count in outcome.written.items() if kind != METRICS)
+        self.items_deleted += sum(outcome.deleted.values())
+        self.last_outcome = outcome
+        if outcome.ok:
+            if self.consecutive_failures:
+                logger.info("DynamoDB sync recovered after %d failed syncs", self.consecutive_failures)
+            self.consecutive_failures = 0
+            self.last_success = outcome
+            return
+        self.syncs_failed += 1
+        self.consecutive_failures += 1
+        self.last_failure = outcome
+        self.last_failure_at = time.monotonic()
+        self._checked_at = None  # after a failure, look at the tables again before trusting them
+        log = logger.warning if self.consecutive_failures == 1 else logger.debug
+        log("DynamoDB sync of tick %d failed: %s (%d items pending)", outcome.tick, outcome.error, outcome.pending)
+
+    # --- tables ---------------------------------------------------------------------------
+
+    def _check_due(self) -> bool:
+        return self._checked_at is None or time.monotonic() - self._checked_at > CHECK_EVERY_SECONDS
+
+    def _check_tables(self, snapshot: dg.Snapshot) -> None:
+        """Make sure every table exists and is the one written before; refill one that is not."""
+        descriptions = {kind: self._describe(table) for kind, table in self.tables.items()}
+        missing = [kind for kind, description in descriptions.items() if description is None]
+        if missing and not self.create_tables:
+            names = ", ".join(self.tables[kind] for kind in missing)
+            raise MirrorError(f"DynamoDB table(s) {names} do not exist and DYNAMODB_CREATE_TABLES is false")
+        for kind in missing:
+            self._create(kind)
+        for kind in missing:
+            descriptions[kind] = self._await_created(kind)
+        for kind in dg.ENTITY_KINDS:
+            identity = _table_identity(descriptions[kind] or {})
+            if identity != self._table_ids.get(kind):
+                # A table this process has not written (start-up, or re-created behind its back): learn its content.
+                self._written[kind] = {} if kind in missing else self._scan(kind, snapshot)
+                self._table_ids[kind] = identity
+        self._checked_at = time.monotonic()
+
+    def _describe(self, table: str) -> dict[str, Any] | None:
+        try:
+            description: dict[str, Any] = self.client.describe_table(TableName=table)["Table"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return None
+            raise
+        expected = _key_schema(self._kind_of_table[table])
+        found = {(key["AttributeName"], key["KeyType"]) for key in description.get("KeySchema", [])}
+        if found != {(name, role) for name, role, _ in expected}:
+            raise MirrorError(f"DynamoDB table {table} has key {sorted(found)}; expected {expected}")
+        if description.get("TableStatus") not in {"ACTIVE", "UPDATING"}:
+            self.client.get_waiter("table_exists").wait(TableName=table, WaiterConfig=TABLE_WAIT)
+        return description
+
+    def _create(self, kind: str) -> None:
+        schema = _key_schema(kind)
+        try:
+            self.client.create_table(
+                TableName=self.tables[kind],
+                KeySchema=[{"AttributeName": name, "KeyType": role} for name, role, _ in schema],
+                AttributeDefinitions=[{"AttributeName": name, "AttributeType": type_} for name, _, type_ in schema],
+                BillingMode="PAY_PER_REQUEST",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ResourceInUseException":  # another process made it
+                raise
+
+    def _await_created(self, kind: str) -> dict[str, Any]:
+        """Wait until a new table is active (and its items expire by `ttl`, for the metrics table)."""
+        table = self.tables[kind]
+        self.client.get_waiter("table_exists").wait(TableName=table, WaiterConfig=TABLE_WAIT)
+        if kind == METRICS:
+            self.client.update_time_to_live(
+                TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
+            )
+        logger.info("created DynamoDB table %s", table)
+        description = self._describe(table)
+        if description is None:
+            raise MirrorError(f"DynamoDB table {table} vanished right after it was created")
+        return description
+
+    def _scan(self, kind: str, snapshot: dg.Snapshot) -> dict[str, bytes]:
+        """What a table holds, as bookkeeping: the fingerprint of items equal to the snapshot's, b"" otherwise."""
+        current = snapshot.by_id(kind)
+        known: dict[str, bytes] = {}
+        for page in self.client.get_paginator("scan").paginate(TableName=self.tables[kind]):
+            for stored in page.get("Items", []):
+                item_id = stored["id"]["S"]
+                item = current.get(item_id)
+                same = item is not None and from_item(stored) == from_item(to_item(item))
+                known[item_id] = fingerprint(item) if item is not None and same else b""
+        return known
+
+    # --- writes ---------------------------------------------------------------------------
+
+    def _fingerprint(self, kind: str, item: dg.Item, seen: dict[str, tuple[dg.Item, bytes]]) -> bytes:
+        """The item's fingerprint, reused while the snapshot still holds the very same item object."""
+        previous = self._seen[kind].get(item["id"])
+        digest = previous[1] if previous is not None and previous[0] is item else fingerprint(item)
+        seen[item["id"]] = (item, digest)
+        return digest
+
+    def _plan(self, snapshot: dg.Snapshot) -> list[_Write]:
+        """Puts for items new or changed since their last successful write, deletes for items gone."""
+        writes: list[_Write] = []
+        for kind in dg.ENTITY_KINDS:
+            written = self._written[kind]
+            seen: dict[str, tuple[dg.Item, bytes]] = {}
+            for item in snapshot.items[kind]:
+                digest = self._fingerprint(kind, item, seen)
+                if written.get(item["id"]) != digest:
+                    put = functools.partial(_put_request, item)
+                    writes.append(_Write(kind, item["id"], put, digest))
+            self._seen[kind] = seen
+            for gone in written.keys() - seen.keys():
+                writes.append(_Write(kind, gone, functools.partial(_delete_request, gone)))
+        self.items_pending = len(writes)
+        with self._metrics_lock:
+            points = list(self._metrics.items())
+        writes.extend(_Write(METRICS, key, functools.partial(_put_point, point)) for key, point in points)
+        return writes
+
+    def _write(self, writes: list[_Write], outcome: SyncOutcome, deadline: float | None) -> None:
+        for start in range(0, len(writes), BATCH_SIZE):
+            self._send(writes[start : start + BATCH_SIZE], outcome, deadline)
+
+    def _send(self, batch: list[_Write], outcome: SyncOutcome, deadline: float | None) -> None:
+        """One BatchWriteItem, then its unprocessed items again with backoff, up to a bound."""
+        requests = {(write.kind, write.key): write.request() for write in batch}
+        attempt = 0
+        while True:
+            if self._stop.is_set() or (deadline is not None and time.monotonic() > deadline):
+                raise MirrorError("sync stopped: the service is shutting down")
+            grouped: dict[str, list[dict[str, Any]]] = {}
+            for write in batch:
+                grouped.setdefault(self.tables[write.kind], []).append(requests[(write.kind, write.key)])
+            response = self.client.batch_write_item(RequestItems=grouped)
+            outcome.retries += response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+            unprocessed = set(self._keys(response.get("UnprocessedItems") or {}))
+            self._landed([write for write in batch if (write.kind, write.key) not in unprocessed], outcome)
+            batch = [write for write in batch if (write.kind, write.key) in unprocessed]
+            if not batch:
+                return
+            attempt += 1
+            if attempt >= UNPROCESSED_ATTEMPTS:
+                raise MirrorError(
+                    f"DynamoDB left {len(batch)} items unprocessed after {attempt} attempts (throttled); "
+                    "they stay pending for the next sync"
+                )
+            outcome.retries += 1
+            self._sleep(self._backoff(attempt))
+
+    def _backoff(self, attempt: int) -> float:
+        """Full jitter: a random delay up to an exponentially growing, capped bound."""
+        return self._jitter() * min(UNPROCESSED_MAX_DELAY, UNPROCESSED_BASE_DELAY * 2**attempt)
+
+    def _keys(self, unprocessed: Mapping[str, Iterable[Mapping[str, Any]]]) -> Iterable[tuple[str, str]]:
+        for table, requests in unprocessed.items():
+            kind = self._kind_of_table[table]
+            for request in requests:
+                if "PutRequest" in request:
+                    attributes = request["PutRequest"]["Item"]
+                else:
+                    attributes = request["DeleteRequest"]["Key"]
+                if kind == METRICS:
+                    yield kind, f"{attributes['metricType']['S']}@{attributes['timestamp']['N']}"
+                else:
+                    yield kind, attributes["id"]["S"]
+
+    def _landed(self, writes: list[_Write], outcome: SyncOutcome) -> None:
+        """Remember what DynamoDB accepted: the bookkeeping behind 'changed since the last write'."""
+        for write in writes:
+            if write.kind == METRICS:
+                with self._metrics_lock:
+                    self._metrics.pop(write.key, None)
+                outcome.written[METRICS] = outcome.written.get(METRICS, 0) + 1
+                continue
+            if write.digest is None:
+                self._written[write.kind].pop(write.key, None)
+                outcome.deleted[write.kind] = outcome.deleted.get(write.kind, 0) + 1
+            else:
+                self._written[write.kind][write.key] = write.digest
+                outcome.written[write.kind] = outcome.written.get(write.kind, 0) + 1
+            self.items_pending -= 1
+
+
+def _key_schema(kind: str) -> list[tuple[str, str, str]]:
+    """(attribute, HASH/RANGE, type) of a table's key."""
+    if kind == METRICS:
+        return [("metricType", "HASH", "S"), ("timestamp", "RANGE", "N")]
+    return [("id", "HASH", "S")]
+
+
+def _table_identity(description: Mapping[str, Any]) -> str:
+    """What tells a table from one of the same name created later."""
+    return str(description.get("TableId") or description.get("CreationDateTime"))
+
+
+def _put_request(item: dg.Item) -> dict[str, Any]:
+    return {"PutRequest": {"Item": to_item(item)}}
+
+
+def _delete_request(item_id: str) -> dict[str, Any]:
+    return {"DeleteRequest": {"Key": {"id": {"S": item_id}}}}
+
+
+def _put_point(point: dict[str, Attribute]) -> dict[str, Any]:
+    return {"PutRequest": {"Item": point}}
+
+
+# --- the mirror's lifetime (event loop) -------------------------------------------------------
+
+
+class DynamoDBSync:
+    """Runs the mirror's syncs in a thread of their own: after ticks, on demand and at shutdown."""
+
+    def __init__(self, mirror: DynamoMirror | None, *, reason: str | None = None, region: str | None = None) -> None:
+        self.mirror = mirror
+        self.reason = reason
+        self.region = region
+        self._executor: ThreadPoolExecutor | None = None
+        self._lock = asyncio.Lock()
+        self._wanted: dg.Snapshot | None = None
+        self._drainer: asyncio.Task[None] | None = None
+        self._closed = False
+
+    @classmethod
+    def off(cls, reason: str) -> DynamoDBSync:
+        """A mirror that does nothing and says why."""
+        return cls(None, reason=reason)
+
+    @classmethod
+    def open(cls, settings: Settings, client_factory: ClientFactory = make_client) -> DynamoDBSync:
+        """The mirror the settings ask for: off with its reason, or on with a client (no network yet)."""
+        reason = disabled_reason(settings)
+        if reason is not None:
+            logger.info("DynamoDB sync is off: %s", reason)
+            return cls.off(reason)
+        try:
+            client = client_factory(settings)
+        except Exception as exc:
+            logger.error("DynamoDB sync is off: could not build the client: %s", describe_error(exc))
+            return cls.off(f"could not build the DynamoDB client: {describe_error(exc)}")
+        mirror = DynamoMirror(
+            client, prefix=settings.dynamodb_table_prefix, create_tables=settings.dynamodb_create_tables
+        )
+        logger.info("DynamoDB sync is on: %s, tables %s*", client.meta.endpoint_url, settings.dynamodb_table_prefix)
+        return cls(mirror, region=settings.aws_region)
+
+    @property
+    def enabled(self) -> bool:
+        """Whether syncs reach DynamoDB."""
+        return self.mirror is not None
+
+    def start(self, snapshot: dg.Snapshot) -> None:
+        """On the running loop: start the mirror's thread and its start-up sync, in the background."""
+        if self.mirror is None:
+            return
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prism-dynamodb")
+        self.request(snapshot)
+
+    async def on_tick(self, snapshot: dg.Snapshot, previous: dg.Snapshot | None) -> None:
+        """Tick listener: queue the tick's KPIs and a sync, returning at once."""
+        self.request(snapshot)
+
+    def request(self, snapshot: dg.Snapshot) -> None:
+        """Ask for a background sync of this snapshot; syncs asked for while one runs fold into the next."""
+        if self.mirror is None or self._executor is None or self._closed:
+            return
+        self.mirror.record_metrics(snapshot)
+        self._wanted = snapshot
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.get_running_loop().create_task(self._drain(), name="prism-dynamodb-sync")
+
+    async def _drain(self) -> None:
+        while self._wanted is not None:
+            await asyncio.sleep(self._failure_delay())
+            snapshot, self._wanted = self._wanted, None
+            if snapshot is not None:
+                await self._run(snapshot, check=False)
+
+    def _failure_delay(self) -> float:
+        """Time left to wait before the next background attempt after consecutive failures."""
+        mirror = self.mirror
+        if mirror is None or mirror.consecutive_failures == 0:
+            return 0.0
+        delay = min(FAILURE_MAX_DELAY, FAILURE_BASE_DELAY * 2 ** (mirror.consecutive_failures - 1))
+        return max(0.0, mirror.last_failure_at + delay - time.monotonic())
+
+    async def _run(self, snapshot: dg.Snapshot, *, check: bool, deadline: float | None = None) -> SyncOutcome:
+        if self.mirror is None or self._executor is None:
+            raise RuntimeError("the DynamoDB mirror has not started")
+        async with self._lock:
+            job = functools.partial(self.mirror.sync, snapshot, check=check, deadline=deadline)
+            running = asyncio.get_running_loop().run_in_executor(self._executor, job)
+            # Shielded: a caller that gives up does not leave a half-known sync behind.
+            return await asyncio.shield(running)
+
+    async def sync_now(self, snapshot: dg.Snapshot) -> SyncResult:
+        """Wait for a running sync, then check the tables and sync this snapshot; the answer of POST /api/sync."""
+        if self.mirror is None or self._executor is None:
+            reason = self.reason or "the DynamoDB mirror has not started"
+            return SyncResult(status="disabled", message=f"DynamoDB sync is off: {reason}", error=None)
+        self.mirror.record_metrics(snapshot)
+        outcome = await self._run(snapshot, check=True)
+        return _result(outcome)
+
+    async def close(self, snapshot: dg.Snapshot, *, grace: float = SHUTDOWN_SYNC_SECONDS) -> None:
+        """Stop background syncs and write the final snapshot, giving up after `grace` seconds."""
+        if self.mirror is None or self._executor is None or self._closed:
+            return
+        self._closed = True
+        drainer, self._drainer = self._drainer, None
+        if drainer is not None:
+            drainer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await drainer
+        deadline = time.monotonic() + grace
+        try:
+            async with asyncio.timeout(grace):
+                outcome = await self._run(snapshot, check=False, deadline=deadline)
+            if not outcome.ok:
+                logger.warning("last DynamoDB sync failed: %s; %d items not written", outcome.error, outcome.pending)
+        except TimeoutError:
+            logger.warning(
+                "last DynamoDB sync did not finish in %.0f s; %d items not written", grace, self.mirror.items_pending
+            )
+        finally:
+            self.mirror.stop()
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def status(self) -> DynamoDBStatus:
+        """The `dynamodb` block of /api/stats."""
+        mirror = self.mirror
+        if mirror is None:
+            return DynamoDBStatus(enabled=False, reason=self.reason)
+        last, success, failure = mirror.last_outcome, mirror.last_success, mirror.last_failure
+        return DynamoDBStatus(
+            enabled=True,
+            endpoint=mirror.client.meta.endpoint_url,
+            region=mirror.client.meta.region_name or self.region,
+            tables=list(mirror.tables.values()),
+            syncing=mirror.syncing,
+            last_sync_at=dg.iso_time(last.started_at) if last else None,
+            last_sync_result=("ok" if last.ok else "failed") if last else None,
+            last_sync_duration_ms=round(last.duration_ms, 3) if last else None,
+            last_success_at=dg.iso_time(success.started_at) if success else None,
+            synced_tick=success.tick if success else None,
+            last_error=failure.error if failure else None,
+            last_error_at=dg.iso_time(failure.started_at) if failure else None,
+            consecutive_failures=mirror.consecutive_failures,
+            items_pending=mirror.items_pending,
+            metrics_pending=mirror.metrics_pending,
+            metrics_dropped=mirror.metrics_dropped,
+            syncs=mirror.syncs,
+            syncs_failed=mirror.syncs_failed,
+            items_written=mirror.items_written,
+            items_deleted=mirror.items_deleted,
+        )
+
+
+def _result(outcome: SyncOutcome) -> SyncResult:
+    tables = {
+        kind: TableSyncCounts(written=outcome.written.get(kind, 0), deleted=outcome.deleted.get(kind, 0))
+        for kind in (*dg.ENTITY_KINDS, METRICS)
+    }
+    if outcome.ok:
+        message = f"DynamoDB holds tick {outcome.tick}"
+    else:
+        message = f"DynamoDB sync failed; {outcome.pending} items wait for the next sync"
+    return SyncResult(
+        status="ok" if outcome.ok else "failed",
+        message=message,
+        tick=outcome.tick,
+        tables=tables,
+        retries=outcome.retries,
+        duration_ms=round(outcome.duration_ms, 3),
+        items_pending=outcome.pending,
+        error=outcome.error,
+    )
