@@ -11,10 +11,13 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
+import anyio
+import anyio.to_thread
 import orjson
-from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request, Response, status
+from fastapi import Body, Depends, FastAPI, Header, HTTPException, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -23,9 +26,10 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.routing import Route as StarletteRoute
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import data_generator as dg
+import report_generator as reports
 from config import Settings, SettingsError, load_settings, now_utc
 from dynamodb_client import ClientFactory, DynamoDBSync, disabled_reason, make_client
 from fastpath import PlainListShortcut, list_parts, make_etag, response_parts
@@ -38,6 +42,7 @@ from models import (
     HistoryResult,
     ItemHistoryResult,
     RegenerateResult,
+    ReportRequest,
     RootInfo,
     ScenarioCatalogue,
     ScenarioRequest,
@@ -51,7 +56,7 @@ from telemetry import PROMETHEUS_CONTENT_TYPE, RequestMetrics, ServiceMetrics, c
 
 logger = logging.getLogger("prism")
 
-EXPOSED_HEADERS = ["X-Total-Count", "X-Tick", "ETag"]
+EXPOSED_HEADERS = ["X-Total-Count", "X-Tick", "ETag", "Content-Disposition"]
 # Requests in flight get this long to finish after SIGTERM (Docker waits 10 s before SIGKILL).
 GRACEFUL_SHUTDOWN_SECONDS = 5
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -119,6 +124,51 @@ def require_api_key(settings: SettingsDep, x_api_key: Annotated[str | None, Head
 ApiKeyGuard = [Depends(require_api_key)]
 
 
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class BodySizeLimit:
+    """Answer 413 to a request body over `limit` bytes, never holding more than that in memory."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length", b"").strip()
+        if declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        if b"transfer-encoding" not in headers:  # no body, or a declared length within the limit
+            await self.app(scope, receive, send)
+            return
+        # A chunked body: read it up to the limit before the app sees any of it.
+        messages: list[Message] = []
+        size, more = 0, True
+        while more:
+            message = await receive()
+            messages.append(message)
+            size += len(message.get("body", b""))
+            more = message["type"] == "http.request" and message.get("more_body", False)
+            if size > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        megabytes = self.limit / (1024 * 1024)
+        response = JSONResponse({"detail": f"request body larger than {megabytes:g} MB"}, status_code=413)
+        await response(scope, receive, send)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -171,6 +221,7 @@ def create_app(
     app.state.dynamodb = DynamoDBSync.off(disabled_reason(settings) or "DynamoDB sync runs only in the server")
     app.state.metrics = metrics = ServiceMetrics()
     metrics.add_state(lambda: _state_gauges(app))
+    app.add_middleware(BodySizeLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -184,6 +235,7 @@ def create_app(
     _add_service_routes(app)
     _add_entity_routes(app)
     _add_live_routes(app)
+    _add_report_routes(app)
     _serve_plain_lists_first(app, settings)
     return app
 
@@ -682,6 +734,69 @@ def _add_live_routes(app: FastAPI) -> None:
         except RuntimeError as exc:
             raise HTTPException(409, str(exc)) from None
         return _run_info(run, simulator.snapshot)
+
+
+def _report_limiter(app: FastAPI) -> anyio.CapacityLimiter:
+    """The app's bound on reports rendering at once (made on first use, inside the event loop)."""
+    limiter: anyio.CapacityLimiter | None = getattr(app.state, "report_limiter", None)
+    if limiter is None:
+        limiter = app.state.report_limiter = anyio.CapacityLimiter(reports.MAX_CONCURRENT_RENDERS)
+    return limiter
+
+
+def _add_report_routes(app: FastAPI) -> None:
+    @app.post(
+        "/api/generate-report",
+        tags=["reports"],
+        summary="Download a dashboard's report as a PDF",
+        dependencies=ApiKeyGuard,
+        response_class=Response,
+        responses={
+            200: {
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+                "description": "The report, as a download; a copy is kept in REPORTS_DIR.",
+            },
+            **ERROR_RESPONSES,
+            413: {"model": ErrorBody, "description": "Body larger than 1 MB."},
+            500: {"model": ErrorBody, "description": "Rendering failed: a short reason here, the details in the log."},
+            507: {"model": ErrorBody, "description": "No space left to keep a copy of the report."},
+        },
+    )
+    async def generate_report(
+        request: Request,
+        simulator: SimulatorDep,
+        settings: SettingsDep,
+        body: Annotated[ReportRequest | None, Body()] = None,
+    ) -> Response:
+        """Render a dashboard's report from the served tick: text the body sends is printed as sent, the rest
+        (metrics with their change over the last hour, charts, summary, findings, risks, actions) is computed.
+        An empty body asks for the client-profitability report with everything computed."""
+        wanted = body or ReportRequest()
+        work = partial(
+            reports.create_report,
+            wanted,
+            snapshot=simulator.snapshot,
+            snapshot_at=simulator.snapshot_at,
+            reports_dir=settings.reports_dir,
+            keep=settings.reports_keep,
+        )
+        counted = request.app.state.metrics.reports
+        try:
+            # In a worker thread, a bounded number at once: the event loop and the ticks never wait on a PDF.
+            report = await anyio.to_thread.run_sync(work, limiter=_report_limiter(request.app))
+        except reports.ReportError as exc:
+            counted.labels(wanted.pageType, "failed").inc()
+            return JSONResponse({"detail": exc.reason}, status_code=exc.status_code)
+        counted.labels(wanted.pageType, "rendered").inc()
+        return Response(
+            report.pdf,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="{report.name}"',
+                "X-Tick": str(report.tick),
+                "Cache-Control": "no-store",
+            },
+        )
 
 
 def _run_info(run: dg.ScenarioRun, snapshot: dg.Snapshot) -> ScenarioRunInfo:

@@ -1009,7 +1009,7 @@ def _resource_insights(snapshot: Snapshot) -> Insights:
             f"Assign billable project work or training with a billable follow-up to {_people(underused)}.",
         ),
         (
-            _level_above(TARGET_UTILISATION - utilisation, 10, 5, 0.01),
+            _level_above(TARGET_UTILISATION - utilisation, 10, 5, 0.01) if technicians else None,
             f"Team utilisation is {pct(utilisation)}, {TARGET_UTILISATION - utilisation:.1f} points below the "
             f"{TARGET_UTILISATION:.0f}% target.",
             "Review non-billable time (internal work, travel) and book it against clients where the contract allows.",
@@ -2150,7 +2150,7 @@ def _cover(title: str, content: PageContent, generated_at: datetime, styles: dic
             )
         ],
     ]
-    cover = Table(rows, colWidths=[width])
+    cover = Table(rows, colWidths=[width], splitInRow=1)
     cover.setStyle(
         TableStyle(
             [
@@ -2211,7 +2211,7 @@ def _metrics_table(
                 Paragraph(f'<font color="{tone}">{paragraph_text(metric.change)}</font>', styles["cell"]),
             ]
         )
-    table = Table(rows, colWidths=[width * 0.46, width * 0.22, width * 0.32], repeatRows=1)
+    table = Table(rows, colWidths=[width * 0.46, width * 0.22, width * 0.32], repeatRows=1, splitInRow=1)
     table.setStyle(_table_style([]))
     return table
 
@@ -2341,7 +2341,7 @@ def _risk_table(risks: Sequence[Risk], styles: dict[str, Any], width: float) -> 
             ]
         )
         coloring.append(("BACKGROUND", (0, row), (0, row), colors.HexColor(_level_color(risk.level))))
-    table = Table(rows, colWidths=[width * 0.13, width * 0.435, width * 0.435], repeatRows=1)
+    table = Table(rows, colWidths=[width * 0.13, width * 0.435, width * 0.435], repeatRows=1, splitInRow=1)
     table.setStyle(_table_style([*coloring, ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     return table
 
