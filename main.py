@@ -489,7 +489,7 @@ FromQuery = Annotated[
     datetime | None,
     Query(alias="from", description="Start of the range, ISO 8601 (default: an hour before `to`)."),
 ]
-ToQuery = Annotated[datetime | None, Query(description="End of the range, ISO 8601 (default: now).")]
+ToQuery = Annotated[datetime | None, Query(alias="to", description="End of the range, ISO 8601 (default: now).")]
 StepQuery = Annotated[
     str | None,
     Query(
