@@ -538,6 +538,13 @@ def _client_charts(snapshot: Snapshot) -> tuple[ChartSpec, ...]:
     tier_revenue = _totals_by(clients, "contractType", lambda client: client["monthlyRecurring"])
     return (
         ChartSpec(
+            "Monthly recurring revenue by contract tier",
+            "donut",
+            tiers,
+            (Series("Revenue", tuple(tier_revenue.get(tier, 0.0) for tier in tiers)),),
+            bar_colors=(GREY, BLUE, NAVY),
+        ),
+        ChartSpec(
             "Margin by client, lowest first (colour: churn risk)",
             "barh",
             tuple(client["name"] for client in by_margin),
@@ -554,13 +561,6 @@ def _client_charts(snapshot: Snapshot) -> tuple[ChartSpec, ...]:
                 Series("Revenue", tuple(client["monthlyRevenue"] for client in largest), BLUE),
                 Series("Cost to serve", tuple(client["monthlyCosts"] for client in largest), AMBER),
             ),
-        ),
-        ChartSpec(
-            "Monthly recurring revenue by contract tier",
-            "donut",
-            tiers,
-            (Series("Revenue", tuple(tier_revenue.get(tier, 0.0) for tier in tiers)),),
-            bar_colors=(GREY, BLUE, NAVY),
         ),
     )
 
@@ -1790,7 +1790,7 @@ def _chart_height(spec: ChartSpec) -> float:
     if spec.kind == "bar":
         return 2.3
     rows = len(spec.labels) * (1 if spec.stacked or len(spec.series) == 1 else 1.6)
-    return max(1.6, 0.45 + 0.17 * rows)
+    return max(1.6, 0.42 + 0.155 * rows)
 
 
 def _draw_chart(spec: ChartSpec) -> RenderedChart:
