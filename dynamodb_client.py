@@ -613,10 +613,11 @@ class DynamoDBSync:
         outcome = await self._run(snapshot, check=True)
         return _result(outcome)
 
-    async def close(self, snapshot: dg.Snapshot, *, grace: float = SHUTDOWN_SYNC_SECONDS) -> None:
+    async def close(self, snapshot: dg.Snapshot, *, grace: float | None = None) -> None:
         """Stop background syncs and write the final snapshot, giving up after `grace` seconds."""
         if self.mirror is None or self._executor is None or self._closed:
             return
+        grace = SHUTDOWN_SYNC_SECONDS if grace is None else grace
         self._closed = True
         drainer, self._drainer = self._drainer, None
         if drainer is not None:
@@ -628,10 +629,18 @@ class DynamoDBSync:
             async with asyncio.timeout(grace):
                 outcome = await self._run(snapshot, check=False, deadline=deadline)
             if not outcome.ok:
-                logger.warning("last DynamoDB sync failed: %s; %d items not written", outcome.error, outcome.pending)
+                logger.warning(
+                    "last DynamoDB sync failed: %s; %d items and %d KPI points not written",
+                    outcome.error,
+                    outcome.pending,
+                    self.mirror.metrics_pending,
+                )
         except TimeoutError:
             logger.warning(
-                "last DynamoDB sync did not finish in %.0f s; %d items not written", grace, self.mirror.items_pending
+                "last DynamoDB sync did not finish in %g s; %d items and %d KPI points not written",
+                grace,
+                self.mirror.items_pending,
+                self.mirror.metrics_pending,
             )
         finally:
             self.mirror.stop()

@@ -1,0 +1,704 @@
+"""The DynamoDB mirror against moto's in-process DynamoDB, with faults injected into the real client."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+import orjson
+import pytest
+from boto3.dynamodb.types import TypeDeserializer
+from fastapi.testclient import TestClient
+from moto import mock_aws
+
+import data_generator as dg
+import dynamodb_client
+from config import Settings
+from dynamodb_client import METRICS, DynamoDBClient, DynamoMirror, make_client, number_text
+from kpis import compute_kpis
+from main import create_app
+from tests.conftest import SEED, make_settings
+from tests.servers import free_port
+
+REGION = "us-east-2"
+PREFIX = "prism-"
+TABLES = [f"{PREFIX}{kind}" for kind in (*dg.ENTITY_KINDS, METRICS)]
+_deserializer = TypeDeserializer()
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def snapshot_of(tick: int = 1000, *, seed: int = SEED, scale: float = 1.0) -> dg.Snapshot:
+    """A snapshot at default counts (or a multiple of them), independent of any app."""
+    counts = {kind: max(1, round(count * scale)) for kind, count in make_settings().entity_counts.items()}
+    generation = dg.new_generation(counts=counts, interval=30, now=datetime.now(UTC), seed=seed)
+    return dg.compute_snapshot(generation, tick)
+
+
+def as_api_json(item: dg.Item) -> dict[str, Any]:
+    """An item as a JSON client reads the API's answer, numbers as Decimal."""
+    return dict(json.loads(orjson.dumps(item), parse_float=Decimal))
+
+
+def table_items(reader: DynamoDBClient, table: str) -> list[dict[str, Any]]:
+    """Every item of a table, numbers as Decimal (boto3's own deserializer, not the mirror's)."""
+    items = []
+    for page in reader.get_paginator("scan").paginate(TableName=table):
+        items += [{key: _deserializer.deserialize(value) for key, value in item.items()} for item in page["Items"]]
+    return items
+
+
+def assert_tables_equal(reader: DynamoDBClient, snapshot: dg.Snapshot) -> None:
+    """Every entity table holds exactly the snapshot's items, with the values the API shows."""
+    for kind in dg.ENTITY_KINDS:
+        stored = {item["id"]: item for item in table_items(reader, f"{PREFIX}{kind}")}
+        assert stored == {item["id"]: as_api_json(item) for item in snapshot.items[kind]}, kind
+
+
+def changed_count(snapshot: dg.Snapshot) -> int:
+    assert snapshot.changed is not None
+    return sum(len(ids) for ids in snapshot.changed.values())
+
+
+class Faults:
+    """Faults injected into a real boto3 client through botocore's event hooks, and what the client sent."""
+
+    def __init__(self, fake_dynamodb: str | None = None) -> None:
+        self.fake_dynamodb = fake_dynamodb
+        self.down = False
+        self.throttles = 0
+        self.unprocessed_forever = False
+        self.unprocessed_calls = 0
+        self.unprocessed_per_call = 5
+        self.delay = 0.0
+        self.calls: Counter[str] = Counter()
+        self.items_sent = 0
+        self.attempts = 0
+        self.active = 0
+        self.max_active = 0
+        self._held_back: list[tuple[str, dict[str, Any]]] = []
+        self._lock = threading.Lock()
+
+    def attach(self, client: DynamoDBClient) -> DynamoDBClient:
+        events = client.meta.events
+        events.register("before-parameter-build.dynamodb", self._count)
+        events.register("after-call.dynamodb.BatchWriteItem", self._report_unprocessed)
+        events.register_first("before-send.dynamodb", self._send)
+        return client
+
+    def _count(self, params: dict[str, Any], model: Any, **kwargs: Any) -> None:
+        self.calls[model.name] += 1
+        if model.name != "BatchWriteItem":
+            return
+        requests = params["RequestItems"]
+        self.items_sent += sum(len(entries) for entries in requests.values())
+        if self.unprocessed_calls > 0:
+            self.unprocessed_calls -= 1
+            self._hold_back(requests)
+
+    def _hold_back(self, requests: dict[str, list[dict[str, Any]]]) -> None:
+        """Keep some requests from reaching DynamoDB; after the call they are reported unprocessed."""
+        for _ in range(self.unprocessed_per_call):
+            table = max(requests, key=lambda name: len(requests[name]))
+            if sum(len(entries) for entries in requests.values()) <= 1:
+                return
+            self._held_back.append((table, requests[table].pop()))
+            if not requests[table]:
+                del requests[table]
+
+    def _report_unprocessed(self, parsed: dict[str, Any], **kwargs: Any) -> None:
+        unprocessed = parsed.setdefault("UnprocessedItems", {})
+        for table, request in self._held_back:
+            unprocessed.setdefault(table, []).append(request)
+        self._held_back.clear()
+
+    def _send(self, request: Any, **kwargs: Any) -> None:
+        self.attempts += 1
+        if self.down:
+            request.url = "http://127.0.0.1:9/"  # nothing listens there: a real connection failure
+            return
+        if kwargs["event_name"].endswith("BatchWriteItem") and (self.throttles > 0 or self.unprocessed_forever):
+            assert self.fake_dynamodb is not None
+            if self.throttles > 0:
+                self.throttles -= 1
+                request.url = f"{self.fake_dynamodb}/throttle"
+            else:
+                request.url = f"{self.fake_dynamodb}/unprocessed"
+            return
+        if self.delay and kwargs["event_name"].endswith("BatchWriteItem"):
+            with self._lock:
+                self.active += 1
+                self.max_active = max(self.max_active, self.active)
+            time.sleep(self.delay)
+            with self._lock:
+                self.active -= 1
+
+
+class _FakeDynamoDB(BaseHTTPRequestHandler):
+    """Answers BatchWriteItem over HTTP as a struggling DynamoDB: throttled, or every item unprocessed."""
+
+    def do_POST(self) -> None:
+        sent = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        if self.path == "/unprocessed":
+            status, answer = 200, {"UnprocessedItems": sent["RequestItems"]}
+        else:
+            status, answer = (
+                400,
+                {
+                    "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+                    "message": "The level of configured provisioned throughput for the table was exceeded.",
+                },
+            )
+        body = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+# --- fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Dummy credentials and moto's DynamoDB in this process."""
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def dynamodb_settings(tmp_path: Any) -> Settings:
+    """Settings with DynamoDB sync on and no ticks during a test."""
+    return make_settings(dynamodb_enabled="true", update_interval_seconds=3600, reports_dir=tmp_path / "reports")
+
+
+@pytest.fixture
+def fake_dynamodb() -> Iterator[str]:
+    """A local HTTP server answering like a struggling DynamoDB; faults send requests there."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeDynamoDB)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def faults(fake_dynamodb: str) -> Faults:
+    return Faults(fake_dynamodb)
+
+
+@pytest.fixture
+def ddb(aws: None, dynamodb_settings: Settings, faults: Faults) -> DynamoDBClient:
+    """The client the service would build, with fault hooks attached."""
+    return faults.attach(make_client(dynamodb_settings))
+
+
+@pytest.fixture
+def reader(aws: None) -> DynamoDBClient:
+    """A separate client to look at the tables, uncounted."""
+    return boto3.client("dynamodb", region_name=REGION)
+
+
+@pytest.fixture
+def delays() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def mirror(ddb: DynamoDBClient, delays: list[float]) -> DynamoMirror:
+    """A mirror whose backoff sleeps are recorded instead of slept."""
+    return DynamoMirror(ddb, prefix=PREFIX, create_tables=True, sleep=delays.append)
+
+
+# --- the client -------------------------------------------------------------------------------
+
+
+def test_client_has_short_timeouts_standard_retries_and_the_configured_region(aws: None) -> None:
+    client = make_client(make_settings(aws_region="eu-west-1"))
+    config = client.meta.config
+    assert config.retries["mode"] in {"standard", "adaptive"}
+    assert config.connect_timeout <= 3
+    assert config.read_timeout <= 10
+    assert client.meta.region_name == "eu-west-1"
+    assert client.meta.endpoint_url == "https://dynamodb.eu-west-1.amazonaws.com"
+
+
+def test_client_takes_the_endpoint_from_boto3s_own_environment_variable(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8001")
+    assert make_client(make_settings()).meta.endpoint_url == "http://127.0.0.1:8001"
+
+
+def test_numbers_keep_the_text_the_api_json_shows() -> None:
+    for value in (0.1, 12.34, 180000.0, 1234567.89, 99.99, 1e-7, 2.5e16, 0.30000000000000004):
+        text = number_text(value)
+        assert text == orjson.dumps(value).decode()
+        assert Decimal(text) == Decimal(repr(value))
+    with pytest.raises(ValueError, match="cannot store"):
+        number_text(math.inf)
+
+
+def test_nested_values_become_dynamodb_attributes() -> None:
+    item = {"id": "x", "ok": True, "n": 3, "f": 0.5, "none": None, "rows": [{"month": "2025-01", "amount": 1.25}]}
+    attributes = dynamodb_client.to_item(item)
+    assert attributes["rows"] == {"L": [{"M": {"month": {"S": "2025-01"}, "amount": {"N": "1.25"}}}]}
+    assert attributes["ok"] == {"BOOL": True}
+    assert attributes["none"] == {"NULL": True}
+    assert dynamodb_client.from_item(attributes) == as_api_json(item)
+
+
+# --- syncing ----------------------------------------------------------------------------------
+
+
+def test_first_sync_creates_the_tables_and_writes_every_item(
+    mirror: DynamoMirror, reader: DynamoDBClient, faults: Faults
+) -> None:
+    snapshot = snapshot_of()
+    mirror.record_metrics(snapshot)
+    outcome = mirror.sync(snapshot)
+    assert outcome.ok, outcome.error
+    assert outcome.written == {**snapshot.counts, METRICS: 10}
+    assert outcome.pending == 0
+    assert sorted(reader.list_tables()["TableNames"]) == sorted(TABLES)
+    clients = reader.describe_table(TableName="prism-clients")["Table"]
+    assert clients["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert clients["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    metrics = reader.describe_table(TableName="prism-metrics")["Table"]
+    assert {(key["AttributeName"], key["KeyType"]) for key in metrics["KeySchema"]} == {
+        ("metricType", "HASH"),
+        ("timestamp", "RANGE"),
+    }
+    ttl = reader.describe_time_to_live(TableName="prism-metrics")["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "ttl"}
+    assert_tables_equal(reader, snapshot)
+    total = sum(snapshot.counts.values()) + 10
+    assert faults.items_sent == total
+    assert faults.calls["BatchWriteItem"] == math.ceil(total / 25)
+
+
+def test_next_sync_writes_only_the_changed_items(mirror: DynamoMirror, reader: DynamoDBClient, faults: Faults) -> None:
+    snapshot = snapshot_of()
+    assert mirror.sync(snapshot).ok
+    for _ in range(3):
+        snapshot = dg.advance(snapshot)
+        faults.calls.clear()
+        faults.items_sent = 0
+        outcome = mirror.sync(snapshot)
+        assert outcome.ok, outcome.error
+        changed = changed_count(snapshot)
+        assert 0 < changed < sum(snapshot.counts.values()) / 3
+        assert faults.items_sent == changed
+        assert sum(outcome.written.values()) == changed
+        assert faults.calls["BatchWriteItem"] == math.ceil(changed / 25)
+        assert_tables_equal(reader, snapshot)
+
+
+def test_sync_with_nothing_changed_sends_no_write(mirror: DynamoMirror, faults: Faults) -> None:
+    snapshot = snapshot_of()
+    assert mirror.sync(snapshot).ok
+    faults.calls.clear()
+    outcome = mirror.sync(snapshot)
+    assert outcome.ok
+    assert faults.calls["BatchWriteItem"] == 0
+    assert outcome.written == {}
+
+
+def test_a_checking_sync_reaches_dynamodb_even_with_nothing_pending(mirror: DynamoMirror, faults: Faults) -> None:
+    snapshot = snapshot_of()
+    assert mirror.sync(snapshot).ok
+    faults.calls.clear()
+    assert mirror.sync(snapshot, check=True).ok
+    assert faults.calls["DescribeTable"] == len(TABLES)
+    assert faults.calls["BatchWriteItem"] == 0
+
+
+def test_regenerate_leaves_no_stale_item(mirror: DynamoMirror, reader: DynamoDBClient) -> None:
+    assert mirror.sync(snapshot_of(seed=1)).ok
+    fresh = snapshot_of(tick=5, seed=2)
+    outcome = mirror.sync(fresh)
+    assert outcome.ok
+    assert_tables_equal(reader, fresh)
+
+
+def test_smaller_count_deletes_the_extra_items(mirror: DynamoMirror, reader: DynamoDBClient) -> None:
+    assert mirror.sync(snapshot_of(scale=2)).ok
+    smaller = snapshot_of()
+    outcome = mirror.sync(smaller)
+    assert outcome.ok
+    assert outcome.deleted == smaller.counts  # twice the items before: as many to delete as to keep
+    assert_tables_equal(reader, smaller)
+
+
+def test_a_restarted_mirror_learns_the_tables_and_writes_nothing_twice(
+    mirror: DynamoMirror, ddb: DynamoDBClient, reader: DynamoDBClient, faults: Faults
+) -> None:
+    bigger = snapshot_of(scale=2)
+    assert mirror.sync(bigger).ok
+    restarted = DynamoMirror(ddb, prefix=PREFIX, create_tables=True)
+    smaller = snapshot_of(scale=1)
+    outcome = restarted.sync(smaller)
+    assert outcome.ok
+    # Items equal to what the table holds are not written again; the extra half is deleted.
+    differing = {
+        kind: sum(item != bigger.by_id(kind)[item["id"]] for item in smaller.items[kind]) for kind in dg.ENTITY_KINDS
+    }
+    assert sum(differing.values()) < sum(smaller.counts.values()) / 2
+    assert outcome.written == {kind: count for kind, count in differing.items() if count}
+    assert outcome.deleted == smaller.counts
+    assert_tables_equal(reader, smaller)
+
+
+def test_a_table_recreated_behind_the_mirrors_back_is_refilled(mirror: DynamoMirror, reader: DynamoDBClient) -> None:
+    snapshot = snapshot_of()
+    assert mirror.sync(snapshot).ok
+    reader.delete_table(TableName="prism-vendors")
+    outcome = mirror.sync(snapshot, check=True)
+    assert outcome.ok, outcome.error
+    assert outcome.written == {"vendors": snapshot.counts["vendors"]}
+    assert_tables_equal(reader, snapshot)
+
+
+def test_missing_tables_without_create_tables_is_a_clear_error(ddb: DynamoDBClient) -> None:
+    mirror = DynamoMirror(ddb, prefix=PREFIX, create_tables=False)
+    outcome = mirror.sync(snapshot_of())
+    assert not outcome.ok
+    assert outcome.error is not None
+    assert "prism-clients" in outcome.error
+    assert "DYNAMODB_CREATE_TABLES is false" in outcome.error
+    assert outcome.pending == sum(snapshot_of().counts.values())
+
+
+def test_each_tick_appends_one_point_per_kpi(mirror: DynamoMirror, reader: DynamoDBClient) -> None:
+    first = snapshot_of()
+    second = dg.advance(first)
+    for snapshot in (first, second, second):  # the same tick twice is recorded once
+        mirror.record_metrics(snapshot)
+    assert mirror.sync(second).ok
+    points = table_items(reader, "prism-metrics")
+    assert len(points) == 20
+    for snapshot in (first, second):
+        timestamp = Decimal(int(snapshot.time.timestamp()))
+        kpis = compute_kpis(snapshot)
+        at_tick = {point["metricType"]: point for point in points if point["timestamp"] == timestamp}
+        assert set(at_tick) == set(kpis)
+        for name, value in kpis.items():
+            assert at_tick[name]["value"] == Decimal(repr(value))
+            assert at_tick[name]["ttl"] == timestamp + 7 * 24 * 3600
+
+
+# --- faults -----------------------------------------------------------------------------------
+
+
+def test_unprocessed_items_are_retried_with_backoff_and_land(
+    mirror: DynamoMirror, reader: DynamoDBClient, faults: Faults, delays: list[float]
+) -> None:
+    faults.unprocessed_calls = 3
+    snapshot = snapshot_of()
+    outcome = mirror.sync(snapshot)
+    assert outcome.ok, outcome.error
+    assert outcome.retries >= 1
+    assert outcome.written == snapshot.counts
+    assert_tables_equal(reader, snapshot)
+    assert delays
+    assert all(0 <= delay <= dynamodb_client.UNPROCESSED_MAX_DELAY for delay in delays)
+
+
+def test_backoff_grows_exponentially_up_to_a_cap(ddb: DynamoDBClient) -> None:
+    mirror = DynamoMirror(ddb, prefix=PREFIX, create_tables=True, jitter=lambda: 1.0)
+    bounds = [mirror._backoff(attempt) for attempt in range(1, 10)]
+    assert bounds[:3] == [0.1, 0.2, 0.4]
+    assert bounds == sorted(bounds)
+    assert bounds[-1] == dynamodb_client.UNPROCESSED_MAX_DELAY
+
+
+def test_items_left_unprocessed_past_the_bound_stay_pending(
+    mirror: DynamoMirror, reader: DynamoDBClient, faults: Faults, delays: list[float]
+) -> None:
+    snapshot = snapshot_of()
+    assert mirror.sync(snapshot).ok
+    following = dg.advance(snapshot)
+    faults.unprocessed_forever = True
+    outcome = mirror.sync(following)
+    assert not outcome.ok
+    assert outcome.error is not None
+    assert "unprocessed" in outcome.error
+    assert outcome.pending == changed_count(following) < 25
+    assert len(delays) == dynamodb_client.UNPROCESSED_ATTEMPTS - 1
+    faults.unprocessed_forever = False
+    faults.items_sent = 0
+    healed = mirror.sync(following)
+    assert healed.ok
+    assert faults.items_sent == changed_count(following)  # only what waited
+    assert_tables_equal(reader, following)
+
+
+def test_throttled_requests_are_retried(mirror: DynamoMirror, reader: DynamoDBClient, faults: Faults) -> None:
+    faults.throttles = 1
+    snapshot = snapshot_of()
+    outcome = mirror.sync(snapshot)
+    assert outcome.ok, outcome.error
+    assert outcome.retries >= 1
+    assert_tables_equal(reader, snapshot)
+
+
+def test_persistent_throttling_fails_the_sync_and_keeps_items_pending(
+    mirror: DynamoMirror, reader: DynamoDBClient, faults: Faults
+) -> None:
+    snapshot = snapshot_of()
+    assert mirror.sync(snapshot).ok
+    following = dg.advance(snapshot)
+    faults.throttles = 1_000
+    outcome = mirror.sync(following)
+    assert not outcome.ok
+    assert outcome.error is not None
+    assert "ProvisionedThroughputExceededException" in outcome.error
+    assert outcome.pending == changed_count(following)
+    faults.throttles = 0
+    assert mirror.sync(following).ok
+    assert_tables_equal(reader, following)
+
+
+def test_endpoint_down_fails_fast_then_everything_lands(
+    mirror: DynamoMirror, reader: DynamoDBClient, faults: Faults
+) -> None:
+    snapshot = snapshot_of()
+    assert mirror.sync(snapshot).ok
+    faults.down = True
+    later = snapshot
+    for _ in range(3):
+        later = dg.advance(later)
+        mirror.record_metrics(later)
+        started = time.monotonic()
+        outcome = mirror.sync(later)
+        assert time.monotonic() - started < 3
+        assert not outcome.ok
+        assert outcome.error is not None
+        assert "Could not connect to the endpoint URL" in outcome.error
+    waiting = {
+        (kind, item["id"])
+        for kind in dg.ENTITY_KINDS
+        for item, before in zip(later.items[kind], snapshot.items[kind], strict=True)
+        if item != before
+    }
+    assert outcome.pending == len(waiting) > 0
+    assert mirror.consecutive_failures == 3
+    assert mirror.metrics_pending == 30
+    faults.down = False
+    faults.items_sent = 0
+    healed = mirror.sync(later)
+    assert healed.ok, healed.error
+    assert faults.items_sent == len(waiting) + 30  # what waited, and nothing else
+    assert mirror.consecutive_failures == 0
+    assert_tables_equal(reader, later)
+    assert len(table_items(reader, "prism-metrics")) == 30
+
+
+# --- in the service ---------------------------------------------------------------------------
+
+
+def service(settings: Settings, faults: Faults) -> TestClient:
+    """The app with its mirror's client built by the real factory, plus fault hooks."""
+    return TestClient(create_app(settings, dynamodb_factory=lambda given: faults.attach(make_client(given))))
+
+
+def wait_for(predicate: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+def dynamodb_status(client: TestClient) -> dict[str, Any]:
+    status: dict[str, Any] = client.get("/api/stats").json()["dynamodb"]
+    return status
+
+
+def test_tables_equal_the_api_json_as_decimal(aws: None, dynamodb_settings: Settings, reader: DynamoDBClient) -> None:
+    with TestClient(create_app(dynamodb_settings)) as client:
+        response = client.post("/api/sync")
+        assert response.status_code == 200, response.text
+        for kind in dg.ENTITY_KINDS:
+            api = json.loads(client.get(f"/api/{kind}").text, parse_float=Decimal)
+            stored = {item["id"]: item for item in table_items(reader, f"{PREFIX}{kind}")}
+            assert stored == {item["id"]: item for item in api}, kind
+
+
+def test_sync_route_reports_what_it_did_and_always_reaches_dynamodb(
+    aws: None, dynamodb_settings: Settings, faults: Faults
+) -> None:
+    with service(dynamodb_settings, faults) as client:
+        wait_for(lambda: dynamodb_status(client)["last_sync_result"] == "ok")
+        faults.calls.clear()
+        response = client.post("/api/sync")
+        body = response.json()
+        assert response.status_code == 200
+        assert body["status"] == "ok"
+        assert body["items_pending"] == 0
+        assert set(body["tables"]) == {*dg.ENTITY_KINDS, METRICS}
+        assert body["tables"]["clients"] == {"written": 0, "deleted": 0}
+        assert faults.calls["DescribeTable"] == len(TABLES)
+        regenerated = client.post("/api/regenerate").json()
+        body = client.post("/api/sync").json()
+        assert body["status"] == "ok"
+        assert body["tick"] == regenerated["tick"]
+        status = dynamodb_status(client)
+        assert status["synced_tick"] == regenerated["tick"]
+        assert status["items_pending"] == 0
+
+
+def test_outage_shows_in_stats_answers_503_leaves_the_api_alone_and_heals(
+    aws: None, dynamodb_settings: Settings, faults: Faults, reader: DynamoDBClient
+) -> None:
+    faults.down = True
+    with service(dynamodb_settings, faults) as client:
+        wait_for(lambda: dynamodb_status(client)["consecutive_failures"] >= 1)
+        started = time.monotonic()
+        response = client.get("/api/clients")
+        assert response.status_code == 200
+        assert time.monotonic() - started < 0.5
+        started = time.monotonic()
+        response = client.post("/api/sync")
+        assert time.monotonic() - started < 3
+        assert response.status_code == 503
+        body = response.json()
+        assert body["status"] == "failed"
+        assert "Could not connect" in body["error"]
+        total = sum(client.get("/health").json()["data_counts"].values())
+        assert body["items_pending"] == total
+        status = dynamodb_status(client)
+        assert status["enabled"] is True
+        assert status["last_sync_result"] == "failed"
+        assert status["last_success_at"] is None
+        assert "Could not connect" in status["last_error"]
+        assert status["items_pending"] == total
+        assert status["consecutive_failures"] >= 2
+        faults.down = False
+        response = client.post("/api/sync")
+        assert response.status_code == 200
+        assert sum(table["written"] for kind, table in response.json()["tables"].items() if kind != METRICS) == total
+        status = dynamodb_status(client)
+        assert status["last_sync_result"] == "ok"
+        assert status["consecutive_failures"] == 0
+        assert status["items_pending"] == 0
+        assert "Could not connect" in status["last_error"]  # kept, with its time, for the operator
+        assert_tables_equal(reader, client.app.state.simulator.snapshot)  # type: ignore[attr-defined]
+
+
+def test_slow_dynamodb_delays_neither_ticks_nor_requests(aws: None, tmp_path: Any, faults: Faults) -> None:
+    settings = make_settings(dynamodb_enabled="true", update_interval_seconds=0.2, reports_dir=tmp_path)
+    faults.delay = 0.1  # per BatchWriteItem: a sync takes longer than a tick, yet DynamoDB keeps up overall
+    with service(settings, faults) as client:
+        first_tick = client.get("/api/stats").json()["tick"]
+        slowest = 0.0
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            assert client.get("/api/clients").status_code == 200
+            slowest = max(slowest, time.monotonic() - started)
+            time.sleep(0.05)
+        assert client.post("/api/sync").json()["status"] == "ok"  # waits for the running sync, then its own
+        stats = client.get("/api/stats").json()
+    assert slowest < 0.3
+    assert stats["tick"] - first_tick >= 8
+    assert stats["ticks_failed"] == 0
+    assert faults.max_active == 1
+    assert stats["dynamodb"]["syncs"] < stats["tick"] - first_tick  # syncs asked for during one were folded
+
+
+def test_shutdown_writes_the_final_snapshot(
+    aws: None, dynamodb_settings: Settings, faults: Faults, reader: DynamoDBClient
+) -> None:
+    faults.delay = 0.2
+    app = create_app(dynamodb_settings, dynamodb_factory=lambda given: faults.attach(make_client(given)))
+    with TestClient(app) as client:
+        wait_for(lambda: dynamodb_status(client)["last_sync_result"] == "ok")
+        client.post("/api/regenerate")
+    assert_tables_equal(reader, app.state.simulator.snapshot)
+
+
+def test_shutdown_gives_up_after_its_grace_period(
+    aws: None, dynamodb_settings: Settings, faults: Faults, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dynamodb_client, "SHUTDOWN_SYNC_SECONDS", 0.3)
+    app = create_app(dynamodb_settings, dynamodb_factory=lambda given: faults.attach(make_client(given)))
+    with TestClient(app) as client:
+        wait_for(lambda: dynamodb_status(client)["last_sync_result"] == "ok")
+        faults.delay = 1.5
+        client.post("/api/regenerate")
+        started = time.monotonic()
+    assert time.monotonic() - started < 1.2
+    mirror = app.state.dynamodb.mirror
+    wait_for(lambda: not mirror.syncing)  # let the abandoned request finish while moto still answers
+
+
+# --- on or off --------------------------------------------------------------------------------
+
+
+def test_disabled_sync_says_so_and_why(client: TestClient) -> None:
+    assert client.get("/api/stats").json()["dynamodb"] == {"enabled": False, "reason": "DYNAMODB_ENABLED is false"}
+    response = client.post("/api/sync")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "disabled"
+    assert "DYNAMODB_ENABLED is false" in body["message"]
+
+
+def test_auto_without_credentials_or_endpoint_is_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_WEB_IDENTITY_TOKEN_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", raising=False)
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", raising=False)
+    settings = make_settings(dynamodb_enabled="auto", reports_dir=tmp_path)
+    with TestClient(create_app(settings)) as client:
+        status = client.get("/api/stats").json()["dynamodb"]
+        assert status["enabled"] is False
+        assert "auto" in status["reason"]
+        assert client.post("/api/sync").json()["status"] == "disabled"
+
+
+def test_auto_with_credentials_is_on(aws: None, tmp_path: Any, reader: DynamoDBClient) -> None:
+    settings = make_settings(dynamodb_enabled="auto", update_interval_seconds=3600, reports_dir=tmp_path)
+    with TestClient(create_app(settings)) as client:
+        assert client.post("/api/sync").json()["status"] == "ok"
+        status = client.get("/api/stats").json()["dynamodb"]
+    assert status["enabled"] is True
+    assert status["region"] == REGION
+    assert status["endpoint"] == f"https://dynamodb.{REGION}.amazonaws.com"
+    assert len(table_items(reader, "prism-clients")) == 20
+
+
+def test_auto_with_only_an_endpoint_is_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    endpoint = f"http://127.0.0.1:{free_port()}"  # nobody listens: the sync fails, the service carries on
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    settings = make_settings(dynamodb_enabled="auto", update_interval_seconds=3600, reports_dir=tmp_path)
+    with TestClient(create_app(settings)) as client:
+        status = client.get("/api/stats").json()["dynamodb"]
+        assert status["enabled"] is True
+        assert status["endpoint"] == endpoint
+        assert client.post("/api/sync").status_code == 503
+        assert client.get("/api/clients").status_code == 200
