@@ -349,9 +349,10 @@ def _risks(*candidates: tuple[str | None, str, str]) -> tuple[Risk, ...]:
 
 
 def _summary(*sentences: str, risks: Sequence[Risk]) -> str:
+    """The sentences, then the most severe risk unless it is Low or the sentences already state it."""
     text = " ".join(sentence for sentence in sentences if sentence)
     top = risks[0] if risks else None
-    if top is not None and top.level != "Low":
+    if top is not None and top.level != "Low" and top.description.split(" (")[0].rstrip(".") not in text:
         text += f" Top risk ({top.level.lower()}): {top.description}"
     return text
 
