@@ -630,7 +630,7 @@ def test_slow_dynamodb_delays_neither_ticks_nor_requests(aws: None, tmp_path: An
 def test_shutdown_writes_the_final_snapshot(
     aws: None, dynamodb_settings: Settings, faults: Faults, reader: DynamoDBClient
 ) -> None:
-    faults.delay = 0.2
+    faults.delay = 0.1
     app = create_app(dynamodb_settings, dynamodb_factory=lambda given: faults.attach(make_client(given)))
     with TestClient(app) as client:
         wait_for(lambda: dynamodb_status(client)["last_sync_result"] == "ok")
