@@ -57,6 +57,8 @@ from telemetry import PROMETHEUS_CONTENT_TYPE, RequestMetrics, ServiceMetrics, c
 logger = logging.getLogger("prism")
 
 EXPOSED_HEADERS = ["X-Total-Count", "X-Tick", "ETag", "Content-Disposition"]
+# Importing matplotlib and ReportLab costs about a second: done in the background, after start-up.
+REPORT_WARM_UP_DELAY_SECONDS = 2.0
 # Requests in flight get this long to finish after SIGTERM (Docker waits 10 s before SIGKILL).
 GRACEFUL_SHUTDOWN_SECONDS = 5
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -193,9 +195,11 @@ def create_app(
             simulator.snapshot.tick,
             settings.interval_label,
         )
+        warm_up = asyncio.get_running_loop().create_task(_warm_up_reports(), name="prism-report-warm-up")
         try:
             yield
         finally:
+            warm_up.cancel()
             await simulator.stop()
             await dynamodb.close(simulator.snapshot)
 
@@ -238,6 +242,12 @@ def create_app(
     _add_report_routes(app)
     _serve_plain_lists_first(app, settings)
     return app
+
+
+async def _warm_up_reports() -> None:
+    """Load the drawing libraries soon after start-up (not during it), so the first report is fast too."""
+    await asyncio.sleep(REPORT_WARM_UP_DELAY_SECONDS)
+    await asyncio.to_thread(reports.warm_up)
 
 
 def _serve_plain_lists_first(app: FastAPI, settings: Settings) -> None:
@@ -415,9 +425,15 @@ def _add_service_routes(app: FastAPI) -> None:
             503: {"model": SyncResult, "description": "DynamoDB failed; `error` says why, nothing is lost."},
         },
     )
-    async def sync(simulator: SimulatorDep, dynamodb: DynamoDBDep) -> Response | SyncResult:
+    async def sync(
+        simulator: SimulatorDep,
+        dynamodb: DynamoDBDep,
+        deep: Annotated[
+            bool, Query(description="Also read every item back and rewrite those changed or deleted by others.")
+        ] = False,
+    ) -> Response | SyncResult:
         """Check the DynamoDB tables and write what differs from the served tick; `disabled` when sync is off."""
-        result = await dynamodb.sync_now(simulator.snapshot)
+        result = await dynamodb.sync_now(simulator.snapshot, deep=deep)
         if result.status == "failed":
             return JSONResponse(result.model_dump(), status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
         return result

@@ -2418,3 +2418,10 @@ def create_report(
             raise ReportError(507, "no space left on the server to keep a copy of the report") from exc
         raise ReportError(500, f"could not keep a copy of the report ({exc.strerror or type(exc).__name__})") from exc
     return Report(name=name, pdf=pdf, tick=snapshot.tick)
+
+
+def warm_up() -> None:
+    """Import and set up the drawing libraries ahead of the first report."""
+    _styles()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
+    from matplotlib.figure import Figure  # noqa: F401

@@ -6,10 +6,12 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -23,14 +25,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
-    """Poll /health until it answers 200, failing early if the process died."""
+def wait_until_healthy(
+    base_url: str, process: subprocess.Popen[bytes], log: IO[bytes] | None = None, timeout: float = 15.0
+) -> None:
+    """Poll /health until it answers 200, failing early (with its log) if the process died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(
-                f"server exited with {process.returncode}: {process.stderr.read().decode() if process.stderr else ''}"
-            )
+            output = b""
+            if log is not None:
+                log.seek(0)
+                output = log.read()
+            raise RuntimeError(f"server exited with {process.returncode}: {output.decode(errors='replace')}")
         try:
             if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
                 return
@@ -48,17 +54,17 @@ def running_service(env: Mapping[str, str], *, port: int | None = None, args: tu
     environment.update({"DYNAMODB_ENABLED": "false", "HOST": "127.0.0.1", "PORT": str(port)})
     environment.update(env)
     command = [sys.executable, "-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port", str(port), *args]
-    process = subprocess.Popen(command, cwd=PROJECT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(base_url, process)
-        yield base_url
-    finally:
-        process.terminate()
+    # The log goes to a file: a pipe nobody reads would stall the server once it fills.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, cwd=PROJECT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+        base_url = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr:
-            process.stderr.close()
+            wait_until_healthy(base_url, process, log)
+            yield base_url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

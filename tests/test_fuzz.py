@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -14,7 +16,8 @@ NOT_FUZZED = ("/api/events",)
 
 # Few items per entity: a fuzzed history request may ask for 1,000 uncached ticks, computed at ~0.1 ms each here.
 SMALL = {f"{kind}_count": 3 for kind in ("client", "license", "lead", "technician", "department", "vendor", "contract")}
-app = create_app(make_settings(update_interval_seconds=3600, **SMALL))
+REPORTS = tempfile.mkdtemp(prefix="prism-fuzz-reports-")
+app = create_app(make_settings(update_interval_seconds=3600, reports_dir=REPORTS, reports_keep=5, **SMALL))
 schema = schemathesis.openapi.from_asgi("/openapi.json", app).exclude(path=list(NOT_FUZZED))
 
 
