@@ -282,16 +282,22 @@ class DynamoMirror:
                 del self._metrics[next(iter(self._metrics))]
                 self.metrics_dropped += 1
 
-    def sync(self, snapshot: dg.Snapshot, *, check: bool = False, deadline: float | None = None) -> SyncOutcome:
-        """Make the tables equal to the snapshot; never raises, the outcome says what happened."""
+    def sync(
+        self, snapshot: dg.Snapshot, *, check: bool = False, deep: bool = False, deadline: float | None = None
+    ) -> SyncOutcome:
+        """Make the tables equal to the snapshot; never raises, the outcome says what happened.
+
+        `check` looks at the tables first (they exist and are the ones written before); `deep` also reads every
+        item back, so that items changed or deleted behind the mirror's back are written again.
+        """
         with self._sync_lock:
             self.syncing = True
             outcome = SyncOutcome(tick=snapshot.tick, started_at=now_utc())
             started = time.perf_counter()
             try:
                 writes = self._plan(snapshot)  # before any network call, so that the pending count is right
-                if check or self._check_due():
-                    self._check_tables(snapshot)
+                if check or deep or self._check_due():
+                    self._check_tables(snapshot, deep=deep)
                     writes = self._plan(snapshot)
                 self._write(writes, outcome, deadline)
             except Exception as exc:
@@ -329,7 +335,7 @@ class DynamoMirror:
     def _check_due(self) -> bool:
         return self._checked_at is None or time.monotonic() - self._checked_at > CHECK_EVERY_SECONDS
 
-    def _check_tables(self, snapshot: dg.Snapshot) -> None:
+    def _check_tables(self, snapshot: dg.Snapshot, *, deep: bool = False) -> None:
         """Make sure every table exists and is the one written before; refill one that is not."""
         descriptions = {kind: self._describe(table) for kind, table in self.tables.items()}
         missing = [kind for kind, description in descriptions.items() if description is None]
@@ -342,7 +348,7 @@ class DynamoMirror:
             descriptions[kind] = self._await_created(kind)
         for kind in dg.ENTITY_KINDS:
             identity = _table_identity(descriptions[kind] or {})
-            if identity != self._table_ids.get(kind):
+            if deep or identity != self._table_ids.get(kind):
                 # A table this process has not written (start-up, or re-created behind its back): learn its content.
                 self._written[kind] = {} if kind in missing else self._scan(kind, snapshot)
                 self._table_ids[kind] = identity
@@ -598,22 +604,27 @@ class DynamoDBSync:
         delay = min(FAILURE_MAX_DELAY, FAILURE_BASE_DELAY * 2 ** (mirror.consecutive_failures - 1))
         return max(0.0, mirror.last_failure_at + delay - time.monotonic())
 
-    async def _run(self, snapshot: dg.Snapshot, *, check: bool, deadline: float | None = None) -> SyncOutcome:
+    async def _run(
+        self, snapshot: dg.Snapshot, *, check: bool, deep: bool = False, deadline: float | None = None
+    ) -> SyncOutcome:
         if self.mirror is None or self._executor is None:
             raise RuntimeError("the DynamoDB mirror has not started")
         async with self._lock:
-            job = functools.partial(self.mirror.sync, snapshot, check=check, deadline=deadline)
+            job = functools.partial(self.mirror.sync, snapshot, check=check, deep=deep, deadline=deadline)
             running = asyncio.get_running_loop().run_in_executor(self._executor, job)
             # Shielded: a caller that gives up does not leave a half-known sync behind.
             return await asyncio.shield(running)
 
-    async def sync_now(self, snapshot: dg.Snapshot) -> SyncResult:
+    async def sync_now(self, snapshot: dg.Snapshot, *, deep: bool = False) -> SyncResult:
         """Wait for a running sync, then check the tables and sync this snapshot; the answer of POST /api/sync."""
         if self.mirror is None or self._executor is None:
             reason = self.reason or "the DynamoDB mirror has not started"
-            return SyncResult(status="disabled", message=f"DynamoDB sync is off: {reason}", error=None)
+            return SyncResult(status="disabled", message=f"DynamoDB sync is off: {reason}")
+        if self._closed:
+            error = "the service is shutting down; its last sync is running"
+            return SyncResult(status="failed", message=error, error=error, items_pending=self.mirror.items_pending)
         self.mirror.record_metrics(snapshot)
-        outcome = await self._run(snapshot, check=True)
+        outcome = await self._run(snapshot, check=True, deep=deep)
         return _result(outcome)
 
     async def close(self, snapshot: dg.Snapshot, *, grace: float | None = None) -> None:

@@ -380,6 +380,27 @@ def test_a_table_recreated_behind_the_mirrors_back_is_refilled(mirror: DynamoMir
     assert_tables_equal(reader, snapshot)
 
 
+def test_a_deep_sync_rewrites_items_changed_or_deleted_behind_the_mirrors_back(
+    mirror: DynamoMirror, reader: DynamoDBClient
+) -> None:
+    snapshot = snapshot_of()
+    assert mirror.sync(snapshot).ok
+    reader.delete_item(TableName="prism-clients", Key={"id": {"S": "client-3"}})
+    reader.update_item(
+        TableName="prism-leads",
+        Key={"id": {"S": "lead-1"}},
+        UpdateExpression="SET companyName = :name",
+        ExpressionAttributeValues={":name": {"S": "tampered with"}},
+    )
+    reader.put_item(TableName="prism-vendors", Item={"id": {"S": "vendor-999"}, "name": {"S": "stray"}})
+    assert mirror.sync(snapshot, check=True).written == {}  # the tables themselves are the same ones
+    outcome = mirror.sync(snapshot, deep=True)
+    assert outcome.ok, outcome.error
+    assert outcome.written == {"clients": 1, "leads": 1}
+    assert outcome.deleted == {"vendors": 1}
+    assert_tables_equal(reader, snapshot)
+
+
 def test_missing_tables_without_create_tables_is_a_clear_error(ddb: DynamoDBClient) -> None:
     mirror = DynamoMirror(ddb, prefix=PREFIX, create_tables=False)
     outcome = mirror.sync(snapshot_of())
@@ -566,6 +587,9 @@ def test_sync_route_reports_what_it_did_and_always_reaches_dynamodb(
         status = dynamodb_status(client)
         assert status["synced_tick"] == regenerated["tick"]
         assert status["items_pending"] == 0
+        faults.calls.clear()
+        assert client.post("/api/sync", params={"deep": "true"}).json()["status"] == "ok"
+        assert faults.calls["Scan"] == len(dg.ENTITY_KINDS)
 
 
 def test_outage_shows_in_stats_answers_503_leaves_the_api_alone_and_heals(
