@@ -1756,8 +1756,22 @@ def merge_metrics(computed: tuple[MetricRow, ...], request: ReportRequest) -> tu
 # --- charts --------------------------------------------------------------------------------
 
 
-@cache
+_LIBRARIES_LOCK = threading.Lock()
+_libraries_loaded = False
+
+
 def _prepare_matplotlib() -> None:
+    """Import the drawing libraries once, under a lock (concurrent first imports of numpy can break)."""
+    global _libraries_loaded
+    if _libraries_loaded:
+        return
+    with _LIBRARIES_LOCK:
+        if not _libraries_loaded:
+            _load_libraries()
+            _libraries_loaded = True
+
+
+def _load_libraries() -> None:
     """Point matplotlib at a writable cache folder before its first import, and set its text rendering."""
     if not os.environ.get("MPLCONFIGDIR"):
         user = os.getuid() if hasattr(os, "getuid") else "user"
@@ -1771,6 +1785,10 @@ def _prepare_matplotlib() -> None:
     # (a money label holds a `$`).
     matplotlib.rcParams["text.hinting"] = "no_hinting"
     matplotlib.rcParams["text.parse_math"] = False
+    import matplotlib.backends.backend_agg
+    import matplotlib.figure
+    import PIL.Image  # noqa: F401
+    import reportlab.platypus  # noqa: F401
 
 
 def _compact(value: float, unit: Unit) -> str:
@@ -2084,6 +2102,7 @@ def _numbered_canvas() -> type:
 
 def render_report(request: ReportRequest, content: PageContent, *, generated_at: datetime) -> bytes:
     """Lay out the PDF of a page's content, with the client's text where it sent some."""
+    _prepare_matplotlib()
     from reportlab.lib.pagesizes import LETTER
     from reportlab.lib.units import inch
     from reportlab.platypus import KeepTogether, SimpleDocTemplate
@@ -2422,6 +2441,5 @@ def create_report(
 
 def warm_up() -> None:
     """Import and set up the drawing libraries ahead of the first report."""
+    _prepare_matplotlib()
     _styles()
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
-    from matplotlib.figure import Figure  # noqa: F401

@@ -9,10 +9,15 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+import main
 from config import Settings, load_settings
 from main import create_app
 
 SEED = 20250115
+
+# In-process apps would otherwise import the drawing libraries in a background thread two seconds after
+# start-up, racing the tests' own imports; the tests that render reports load them when they need them.
+main.REPORT_WARM_UP_DELAY_SECONDS = 24 * 3600
 
 
 def make_settings(**overrides: Any) -> Settings:
