@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import secrets
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
@@ -190,6 +190,9 @@ class Generation:
     counts: Mapping[str, int]
     created_at: datetime
     scenarios: tuple[ScenarioRun, ...] = ()
+    # 0 for a world a process made up on its own at start-up; otherwise when a person last changed it
+    # (a regenerate or a scenario), in milliseconds. Among processes sharing DynamoDB the highest wins.
+    revision: int = 0
 
     def time_of(self, tick: int) -> datetime:
         """Simulated wall-clock time of a tick."""
@@ -216,9 +219,19 @@ class Generation:
                 level = max(level, run.intensity(tick))
         return level
 
-    def with_scenario(self, run: ScenarioRun) -> Generation:
+    def with_scenario(self, run: ScenarioRun, revision: int | None = None) -> Generation:
         """The same world with one more scenario."""
-        return Generation(self.seed, self.epoch, self.interval, self.counts, self.created_at, (*self.scenarios, run))
+        revision = self.revision + 1 if revision is None else max(revision, self.revision + 1)
+        return replace(self, scenarios=(*self.scenarios, run), revision=revision)
+
+    def same_world(self, other: Generation) -> bool:
+        """Whether two generations describe the same world (seed, epoch, tick length and scenarios)."""
+        return (self.seed, self.epoch, self.interval, self.scenarios) == (
+            other.seed,
+            other.epoch,
+            other.interval,
+            other.scenarios,
+        )
 
 
 def new_generation(
@@ -228,13 +241,14 @@ def new_generation(
     now: datetime,
     seed: int | None = None,
     epoch: datetime | None = None,
+    revision: int = 0,
 ) -> Generation:
     """A generation: the seed given or a random one, the epoch given or a default for that seed."""
     if epoch is None:
         epoch = FIXED_EPOCH if seed is not None else now.replace(microsecond=0)
     if seed is None:
         seed = secrets.randbits(63)
-    return Generation(seed=seed, epoch=epoch, interval=interval, counts=dict(counts), created_at=now)
+    return Generation(seed=seed, epoch=epoch, interval=interval, counts=dict(counts), created_at=now, revision=revision)
 
 
 def iso_time(moment: datetime) -> str:

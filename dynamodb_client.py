@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import functools
 import hashlib
+import json
 import logging
 import math
 import random
@@ -330,6 +331,28 @@ class DynamoMirror:
         log = logger.warning if self.consecutive_failures == 1 else logger.debug
         log("DynamoDB sync of tick %d failed: %s (%d items pending)", outcome.tick, outcome.error, outcome.pending)
 
+    # --- the generation shared by every process --------------------------------------------
+
+    def exchange_generation(self, local: dg.Generation) -> dg.Generation | None:
+        """Compare our generation with the one kept in DynamoDB: write ours when it is newer, or return theirs."""
+        try:
+            found = self.client.get_item(TableName=self.tables[METRICS], Key=GENERATION_KEY, ConsistentRead=True).get(
+                "Item"
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return None  # the first sync creates the table; the record follows on the next tick
+            raise
+        remote = generation_from_record(found, local) if found is not None else None
+        if remote is not None and remote.revision >= local.revision:
+            # Equal revisions and different worlds: two processes made theirs up at start-up; the record wins.
+            return None if remote.same_world(local) else remote
+        self.client.put_item(TableName=self.tables[METRICS], Item=generation_record(local))
+        logger.info(
+            "kept generation seed=%d (revision %d) in DynamoDB for the other processes", local.seed, local.revision
+        )
+        return None
+
     # --- tables ---------------------------------------------------------------------------
 
     def _check_due(self) -> bool:
@@ -501,6 +524,40 @@ class DynamoMirror:
             self.items_pending -= 1
 
 
+GENERATION_KEY: dict[str, Attribute] = {"metricType": {"S": "generation"}, "timestamp": {"N": "0"}}
+
+
+def generation_record(generation: dg.Generation) -> dict[str, Attribute]:
+    """The item of the metrics table that tells every process which world to serve."""
+    scenarios = [[run.name, run.start_tick, run.end_tick, run.target] for run in generation.scenarios]
+    return {
+        **GENERATION_KEY,
+        "seed": {"N": str(generation.seed)},
+        "epoch": {"S": generation.epoch.isoformat()},
+        "interval": {"N": number_text(generation.interval)},
+        "createdAt": {"S": generation.created_at.isoformat()},
+        "revision": {"N": str(generation.revision)},
+        "scenarios": {"S": json.dumps(scenarios)},
+    }
+
+
+def generation_from_record(item: Mapping[str, Attribute], local: dg.Generation) -> dg.Generation:
+    """The generation a record describes, with this process's entity counts."""
+    runs = tuple(
+        dg.ScenarioRun(str(name), int(start), int(end), int(target))
+        for name, start, end, target in json.loads(item["scenarios"]["S"])
+    )
+    return dg.Generation(
+        seed=int(item["seed"]["N"]),
+        epoch=datetime.fromisoformat(item["epoch"]["S"]),
+        interval=float(item["interval"]["N"]),
+        counts=local.counts,
+        created_at=datetime.fromisoformat(item["createdAt"]["S"]),
+        scenarios=runs,
+        revision=int(item["revision"]["N"]),
+    )
+
+
 def _key_schema(kind: str) -> list[tuple[str, str, str]]:
     """(attribute, HASH/RANGE, type) of a table's key."""
     if kind == METRICS:
@@ -614,6 +671,12 @@ class DynamoDBSync:
             running = asyncio.get_running_loop().run_in_executor(self._executor, job)
             # Shielded: a caller that gives up does not leave a half-known sync behind.
             return await asyncio.shield(running)
+
+    async def exchange_generation(self, local: dg.Generation) -> dg.Generation | None:
+        """In the mirror's thread, after any sync already queued: the generation to adopt, if another is newer."""
+        if self.mirror is None or self._executor is None or self._closed:
+            return None
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self.mirror.exchange_generation, local)
 
     async def sync_now(self, snapshot: dg.Snapshot, *, deep: bool = False) -> SyncResult:
         """Wait for a running sync, then check the tables and sync this snapshot; the answer of POST /api/sync."""

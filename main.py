@@ -187,8 +187,11 @@ def create_app(
         simulator.add_listener(_observe_tick(app.state.metrics, simulator))
         dynamodb = app.state.dynamodb = DynamoDBSync.open(settings, dynamodb_factory)
         simulator.add_listener(dynamodb.on_tick)
+        share_generation = _generation_sharing(simulator, dynamodb)
+        simulator.add_listener(share_generation)
         dynamodb.start(simulator.snapshot)
         simulator.start()
+        await share_generation(simulator.snapshot, None)
         logger.info(
             "serving generation seed=%d from tick %d every %s",
             simulator.generation.seed,
@@ -242,6 +245,30 @@ def create_app(
     _add_report_routes(app)
     _serve_plain_lists_first(app, settings)
     return app
+
+
+def _generation_sharing(simulator: Simulator, dynamodb: DynamoDBSync) -> Callable[..., Awaitable[None]]:
+    """A tick listener keeping every process on one generation through DynamoDB (never blocking the tick)."""
+    exchanging: asyncio.Task[None] | None = None
+
+    async def exchange() -> None:
+        try:
+            remote = await dynamodb.exchange_generation(simulator.generation)
+        except Exception as exc:
+            logger.warning("could not compare the generation with DynamoDB: %s", exc)
+            return
+        current = simulator.generation
+        # Checked again: a regenerate here while DynamoDB answered makes ours the newer one.
+        if remote is not None and remote.revision >= current.revision and not remote.same_world(current):
+            logger.info("adopting generation seed=%d (revision %d) from DynamoDB", remote.seed, remote.revision)
+            await simulator.replace_generation(remote)
+
+    async def listener(snapshot: dg.Snapshot, previous: dg.Snapshot | None) -> None:
+        nonlocal exchanging
+        if dynamodb.enabled and (exchanging is None or exchanging.done()):
+            exchanging = asyncio.get_running_loop().create_task(exchange(), name="prism-generation-exchange")
+
+    return listener
 
 
 async def _warm_up_reports() -> None:

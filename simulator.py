@@ -10,7 +10,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import orjson
@@ -182,17 +182,22 @@ class Simulator:
     async def regenerate(self) -> dg.Snapshot:
         """Start a new generation (new seed, epoch now) and serve its first tick."""
         previous = self.snapshot
+        now = self.clock()
         generation = dg.new_generation(
-            counts=self.settings.entity_counts, interval=self.settings.update_interval_seconds, now=self.clock()
+            counts=self.settings.entity_counts,
+            interval=self.settings.update_interval_seconds,
+            now=now,
+            revision=revision_at(now),
         )
         snapshot = await asyncio.to_thread(self._install, generation)
         await self._notify(snapshot, previous)
         return snapshot
 
     async def replace_generation(self, generation: dg.Generation) -> dg.Snapshot:
-        """Serve another generation (a scenario started, or one adopted from a peer)."""
+        """Serve another generation, adopted from a peer, at its tick due now."""
         previous = self.snapshot
-        snapshot = await asyncio.to_thread(self._install, generation, previous.tick)
+        generation = replace(generation, counts=previous.generation.counts)
+        snapshot = await asyncio.to_thread(self._install, generation)
         await self._notify(snapshot, previous)
         return snapshot
 
@@ -283,7 +288,7 @@ class Simulator:
         """Add a scenario to the generation, starting at the next tick and ending by itself."""
         current = self.snapshot
         run = dg.ScenarioRun(name, current.tick + 1, current.tick + 1 + duration_ticks, target)
-        generation = current.generation.with_scenario(run)
+        generation = current.generation.with_scenario(run, revision_at(self.clock()))
         adopted = dg.Snapshot(
             generation, current.tick, current.items, current.next_changes, current.changed, dict(current.cache)
         )
@@ -301,6 +306,11 @@ class Simulator:
         """The span of time whose data this generation can show: its history up to now."""
         generation = self.generation
         return generation.time_of(generation.first_tick), max(self.clock(), self.snapshot.time)
+
+
+def revision_at(moment: datetime) -> int:
+    """The revision of a generation a person changed at this moment."""
+    return int(moment.timestamp() * 1000)
 
 
 def tick_span(generation: dg.Generation, start: datetime, end: datetime, step: timedelta) -> range:

@@ -142,7 +142,7 @@ async def flap_dynamodb(moto: list[ThreadedMotoServer], port: int, minutes: floa
         moto[0] = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         moto[0].start()
         # moto keeps its state in this process across a restart; a real outage may lose it all.
-        httpx.post(f"http://127.0.0.1:{port}/moto-api/reset")
+        await asyncio.to_thread(httpx.post, f"http://127.0.0.1:{port}/moto-api/reset")
         print(f"[{time.monotonic() - START:6.0f} s] DynamoDB back (empty)", flush=True)
 
 

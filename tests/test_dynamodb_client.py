@@ -18,7 +18,6 @@ import orjson
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from fastapi.testclient import TestClient
-from moto import mock_aws
 
 import data_generator as dg
 import dynamodb_client
@@ -171,18 +170,6 @@ class _FakeDynamoDB(BaseHTTPRequestHandler):
 
 
 # --- fixtures ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Dummy credentials and moto's DynamoDB in this process."""
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
-        yield
 
 
 @pytest.fixture
