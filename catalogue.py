@@ -286,7 +286,19 @@ COMPANY_NOUNS = (
     "Distributors",
 )
 
-COMPANY_SUFFIXES = ("", "", " LLC", " Inc.", " Co.", " Group", " Partners", "", " Ltd.", " Corp.")
+# Distinct on purpose: a name's suffix is what tells apart companies sharing stem and noun.
+COMPANY_SUFFIXES = (
+    "",
+    " LLC",
+    " Inc.",
+    " Co.",
+    " Holdings",
+    " Ltd.",
+    " Corp.",
+    " International",
+    " Partners",
+    " & Co.",
+)
 
 INDUSTRY_OF_NOUN = {
     "Solutions": "Technology",
