@@ -1,0 +1,109 @@
+"""The background task: it ticks on the generation's clock, survives a failing tick and stops cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+import pytest
+
+import data_generator as dg
+from config import now_utc
+from simulator import Simulator
+from tests.conftest import make_settings
+
+
+async def _wait_for_tick(simulator: Simulator, tick: int) -> None:
+    reached = asyncio.Event()
+
+    async def listener(snapshot: dg.Snapshot, previous: dg.Snapshot | None) -> None:
+        if snapshot.tick >= tick:
+            reached.set()
+
+    simulator.add_listener(listener)
+    if simulator.snapshot.tick < tick:
+        async with asyncio.timeout(5):
+            await reached.wait()
+
+
+def test_a_sub_second_interval_advances_the_served_snapshot_on_the_clock() -> None:
+    async def scenario() -> None:
+        simulator = Simulator(make_settings(update_interval_seconds=0.2, simulator_seed=None))
+        first = simulator.snapshot
+        simulator.start()
+        try:
+            await _wait_for_tick(simulator, first.tick + 5)
+            current = simulator.snapshot
+            assert current.generation is first.generation
+            # Clock-aligned: the tick's time is epoch + k x interval, and it was served close to that time.
+            assert current.time == first.generation.epoch + timedelta(seconds=0.2 * current.tick)
+            assert now_utc() - current.time < timedelta(seconds=0.5)
+            assert simulator.ticks_computed >= 5
+            assert simulator.is_running
+        finally:
+            await simulator.stop()
+        assert not simulator.is_running
+        stopped_at = simulator.snapshot.tick
+        await asyncio.sleep(0.5)
+        assert simulator.snapshot.tick == stopped_at
+
+    asyncio.run(scenario())
+
+
+def test_a_tick_that_raises_is_counted_and_the_loop_goes_on(caplog: pytest.LogCaptureFixture) -> None:
+    failures = [1]
+
+    def flaky_advance(snapshot: dg.Snapshot, world: dg.World) -> dg.Snapshot:
+        if failures:
+            failures.pop()
+            raise RuntimeError("disk on fire")
+        return dg.advance(snapshot, world)
+
+    async def scenario() -> None:
+        simulator = Simulator(make_settings(update_interval_seconds=0.1), advance=flaky_advance)
+        start = simulator.snapshot.tick
+        simulator.start()
+        try:
+            await _wait_for_tick(simulator, start + 4)
+        finally:
+            await simulator.stop()
+        assert simulator.ticks_failed == 1
+        assert simulator.last_error == "RuntimeError: disk on fire"
+        assert simulator.ticks_computed >= 2
+
+    asyncio.run(scenario())
+    assert any("failed" in record.message and record.exc_info for record in caplog.records)
+
+
+def test_a_long_pause_jumps_to_the_tick_due_instead_of_replaying() -> None:
+    now = [now_utc()]
+    simulator = Simulator(make_settings(), clock=lambda: now[0])
+    start = simulator.snapshot.tick
+    now[0] += timedelta(hours=6)
+    snapshot = simulator.step()
+    assert snapshot.tick == start + 720
+    assert snapshot.items == dg.compute_snapshot(snapshot.generation, snapshot.tick).items
+
+
+def test_stats_show_failed_ticks_over_http() -> None:
+    from fastapi.testclient import TestClient
+
+    import main
+
+    def always_failing(snapshot: dg.Snapshot, world: dg.World) -> dg.Snapshot:
+        raise ValueError("bad tick")
+
+    app = main.create_app(
+        make_settings(update_interval_seconds=0.1),
+        simulator_factory=lambda settings: Simulator(settings, advance=always_failing),
+    )
+    with TestClient(app) as client:
+        for _ in range(100):
+            stats = client.get("/api/stats").json()
+            if stats["ticks_failed"] >= 2:
+                break
+            time.sleep(0.05)
+        assert stats["ticks_failed"] >= 2
+        assert stats["is_running"] is True
+        assert client.get("/health").status_code == 200
