@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import partial
+from types import ModuleType
 from typing import Annotated, Any, Literal
 
 import anyio
@@ -29,7 +30,6 @@ from starlette.routing import Route as StarletteRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import data_generator as dg
-import report_generator as reports
 from config import Settings, SettingsError, load_settings, now_utc
 from dynamodb_client import ClientFactory, DynamoDBSync, disabled_reason, make_client
 from fastpath import PlainListShortcut, list_parts, make_etag, response_parts
@@ -274,7 +274,7 @@ def _generation_sharing(simulator: Simulator, dynamodb: DynamoDBSync) -> Callabl
 async def _warm_up_reports() -> None:
     """Load the drawing libraries soon after start-up (not during it), so the first report is fast too."""
     await asyncio.sleep(REPORT_WARM_UP_DELAY_SECONDS)
-    await asyncio.to_thread(reports.warm_up)
+    await asyncio.to_thread(lambda: _reports().warm_up())
 
 
 def _serve_plain_lists_first(app: FastAPI, settings: Settings) -> None:
@@ -779,11 +779,18 @@ def _add_live_routes(app: FastAPI) -> None:
         return _run_info(run, simulator.snapshot)
 
 
+def _reports() -> ModuleType:
+    """The report generator, imported on first use: start-up does not pay for it."""
+    import report_generator
+
+    return report_generator
+
+
 def _report_limiter(app: FastAPI) -> anyio.CapacityLimiter:
     """The app's bound on reports rendering at once (made on first use, inside the event loop)."""
     limiter: anyio.CapacityLimiter | None = getattr(app.state, "report_limiter", None)
     if limiter is None:
-        limiter = app.state.report_limiter = anyio.CapacityLimiter(reports.MAX_CONCURRENT_RENDERS)
+        limiter = app.state.report_limiter = anyio.CapacityLimiter(_reports().MAX_CONCURRENT_RENDERS)
     return limiter
 
 
@@ -815,6 +822,7 @@ def _add_report_routes(app: FastAPI) -> None:
         (metrics with their change over the last hour, charts, summary, findings, risks, actions) is computed.
         An empty body asks for the client-profitability report with everything computed."""
         wanted = body or ReportRequest()
+        reports = _reports()
         work = partial(
             reports.create_report,
             wanted,
