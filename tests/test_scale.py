@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -93,6 +95,17 @@ def _function_url_event(path: str, query: str = "") -> dict[str, Any]:
     }
 
 
+@pytest.fixture
+def lambda_loop() -> Iterator[None]:
+    """Mangum sets an event loop on the thread for the Lambda process's lifetime; a test closes it afterwards."""
+    yield
+    loop = asyncio.get_event_loop_policy().get_event_loop()
+    if not loop.is_running():
+        loop.close()
+    asyncio.set_event_loop(None)
+
+
+@pytest.mark.usefixtures("lambda_loop")
 def test_lambda_handler_answers_with_the_current_tick_without_a_lifespan(monkeypatch: pytest.MonkeyPatch) -> None:
     app = main.create_app(make_settings(), simulator_factory=frozen_simulator)
     monkeypatch.setattr(main, "app", app)
@@ -106,6 +119,7 @@ def test_lambda_handler_answers_with_the_current_tick_without_a_lifespan(monkeyp
     assert json.loads(response["body"]) == list(expected.items["clients"])
 
 
+@pytest.mark.usefixtures("lambda_loop")
 def test_lambda_handler_moves_on_with_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [FROZEN_NOW]
     app = main.create_app(make_settings(), simulator_factory=lambda s: Simulator(s, clock=lambda: now[0]))
