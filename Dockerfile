@@ -8,10 +8,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HOST=0.0.0.0 \
     PORT=8000 \
     REPORTS_DIR=/data/reports \
-    MPLCONFIGDIR=/tmp/matplotlib
+    MPLCONFIGDIR=/tmp/matplotlib \
+    MALLOC_ARENA_MAX=2
 
 WORKDIR /app
 
+# MALLOC_ARENA_MAX: worker threads (syncs, reports) otherwise each grow a malloc arena and RSS creeps up.
 # Dependencies first, so that a code change reuses this layer.
 COPY requirements.txt .
 RUN pip install -r requirements.txt

@@ -135,13 +135,18 @@ def plan_ticks(
     step: timedelta | None,
     max_points: int = MAX_POINTS,
 ) -> range:
-    """The ticks from start to end every step (a whole number of ticks); at most `max_points`."""
+    """The ticks between start and end on the grid of `step` (a whole number of ticks); at most `max_points`.
+
+    The grid is fixed (multiples of the step), not anchored at `start`: a chart that asks for
+    "the last hour" every few seconds asks for the same ticks each time, which are then kept.
+    """
     first, last = generation.tick_at(start), generation.tick_at(end)
     if step is None:
         stride = max(1, -(-(last - first + 1) // max_points))
     else:
         stride = max(1, round(step.total_seconds() / generation.interval))
-    ticks = range(first, last + 1, stride)
+    aligned = -(-first // stride) * stride
+    ticks = range(aligned, last + 1, stride) if aligned <= last else range(last, last + 1, stride)
     if len(ticks) > max_points:
         raise ValueError(
             f"that range and step give {len(ticks)} points; at most {max_points} are served, use a larger step"

@@ -250,13 +250,18 @@ def create_app(
 def _generation_sharing(simulator: Simulator, dynamodb: DynamoDBSync) -> Callable[..., Awaitable[None]]:
     """A tick listener keeping every process on one generation through DynamoDB (never blocking the tick)."""
     exchanging: asyncio.Task[None] | None = None
+    failing = False
 
     async def exchange() -> None:
+        nonlocal failing
         try:
             remote = await dynamodb.exchange_generation(simulator.generation)
         except Exception as exc:
-            logger.warning("could not compare the generation with DynamoDB: %s", exc)
+            # Once per outage: the mirror's own status and logs tell the rest.
+            (logger.debug if failing else logger.warning)("could not compare the generation with DynamoDB: %s", exc)
+            failing = True
             return
+        failing = False
         current = simulator.generation
         # Checked again: a regenerate here while DynamoDB answered makes ours the newer one.
         if remote is not None and remote.revision >= current.revision and not remote.same_world(current):

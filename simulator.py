@@ -28,7 +28,8 @@ TickListener = Callable[[dg.Snapshot, dg.Snapshot | None], Awaitable[None]]
 
 # A gap of more ticks than this (a laptop waking from sleep) is jumped, not replayed.
 MAX_REPLAY_TICKS = 64
-HISTORY_CACHE_SIZE = 64
+# Snapshots of other ticks (reports' hour-earlier view, ?at=) kept for reuse: ~0.5 MB each at default counts.
+HISTORY_CACHE_SIZE = 16
 # The change feed replays the last hour of ticks to a reconnecting client (bounded for tiny intervals).
 EVENT_LOG_SPAN_SECONDS = 3600
 EVENT_LOG_MAX = 20_000

@@ -148,7 +148,13 @@ async def flap_dynamodb(moto: list[ThreadedMotoServer], port: int, minutes: floa
 
 def tables_equal_snapshot(endpoint: str, stats: dict[str, Any]) -> str:
     """Compare every table with the snapshot of the final ticks; say which tick matched, or what differs."""
-    dynamodb = boto3.resource("dynamodb", endpoint_url=endpoint, region_name="us-east-2")
+    dynamodb = boto3.resource(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-2",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     scanned = {}
     for kind in dg.ENTITY_KINDS:
         table = dynamodb.Table(f"prism-{kind}")
@@ -204,6 +210,7 @@ async def run(minutes: float, port: int, moto_port: int, reports_dir: str) -> No
         "PORT": str(port),
         "REPORTS_DIR": reports_dir,
         "REPORTS_KEEP": "20",
+        "MALLOC_ARENA_MAX": "2",  # as the Docker image sets it
     }
     server = subprocess.Popen(  # noqa: ASYNC220 - started once, before any load
         [sys.executable, "main.py"], cwd=PROJECT, env=env, stdout=subprocess.DEVNULL

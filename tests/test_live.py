@@ -147,7 +147,11 @@ def test_history_equals_the_kpis_of_the_snapshots_at_those_ticks(client: TestCli
     assert response.status_code == 200
     body = response.json()
     assert body["stepSeconds"] == 600
-    assert len(body["points"]) == 13
+    ticks = [point["tick"] for point in body["points"]]
+    assert len(ticks) in (12, 13)
+    assert all(tick % 20 == 0 for tick in ticks)  # on the step's fixed grid, so repeated charts hit the cache
+    assert ticks == list(range(ticks[0], ticks[-1] + 1, 20))
+    assert simulator.generation.time_of(ticks[0]) - (end - timedelta(hours=2)) < timedelta(minutes=10)
     for point in body["points"][::3]:
         kpis = compute_kpis(dg.compute_snapshot(simulator.generation, point["tick"]))
         assert {name: point[name] for name in KPI_NAMES} == kpis
@@ -176,7 +180,7 @@ def test_item_history_equals_the_item_in_those_snapshots(client: TestClient, app
     simulator = simulator_of(app)
     body = client.get("/api/leads/lead-5/history", params={"step": "15m"}).json()
     assert body["id"] == "lead-5"
-    assert len(body["points"]) == 5
+    assert len(body["points"]) in (4, 5)
     for point in body["points"]:
         assert point["item"] == dg.compute_snapshot(simulator.generation, point["tick"]).by_id("leads")["lead-5"]
     assert client.get("/api/leads/lead-99/history").status_code == 404
