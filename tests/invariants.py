@@ -231,7 +231,7 @@ def _string(value: Any, where: str) -> None:
 
 
 def _client(c: Item, where: str) -> None:
-    assert c["monthlyRecurring"] == c["monthlyRevenue"], where
+    assert c["monthlyRecurring"] == c["monthlyRevenue"], f"{where}: monthlyRecurring != monthlyRevenue"
     assert close(c["annualRevenue"] / 12, c["monthlyRevenue"]), f"{where}: monthlyRevenue != annualRevenue / 12"
     assert close(c["annualCosts"] / 12, c["monthlyCosts"]), f"{where}: monthlyCosts != annualCosts / 12"
     assert c["annualRevenue"] > 0, where
@@ -251,7 +251,7 @@ def _license(lic: Item, where: str) -> None:
     product = PRODUCTS.get((lic["vendor"], lic["product"]))
     assert product is not None, f"{where}: {lic['vendor']} {lic['product']} is not in the catalogue"
     assert lic["licenseType"] == product.license_type, where
-    assert lic["totalCost"] == lic["monthlyCost"], where
+    assert lic["totalCost"] == lic["monthlyCost"], f"{where}: totalCost != monthlyCost"
     assert close(lic["totalCost"], total * lic["costPerLicense"]), f"{where}: totalCost != seats x price"
     assert close(lic["annualCost"], 12 * lic["monthlyCost"]), f"{where}: annualCost != 12 x monthlyCost"
     assert close(lic["potentialSavings"], available * lic["costPerLicense"]), f"{where}: potentialSavings"
@@ -286,7 +286,7 @@ def _lead(lead: Item, where: str) -> None:
 def _technician(tech: Item, where: str) -> None:
     billable, total = tech["billableHours"], tech["totalHours"]
     assert 0 <= billable <= total, f"{where}: billable {billable} of {total} hours"
-    assert tech["utilization"] == tech["utilizationRate"], where
+    assert tech["utilization"] == tech["utilizationRate"], f"{where}: utilization != utilizationRate"
     expected = billable / total * 100 if total else 0.0
     assert close(tech["utilization"], expected), f"{where}: utilization {tech['utilization']} != {expected}"
     band = ROLES.get(tech["role"])
@@ -328,7 +328,7 @@ def _department(dept: Item, where: str) -> None:
 def _vendor(vendor: Item, where: str) -> None:
     start, end = date.fromisoformat(vendor["contractStart"]), date.fromisoformat(vendor["contractEnd"])
     assert start < end, f"{where}: agreement {start} - {end}"
-    assert vendor["renewalDate"] == vendor["contractEnd"], where
+    assert vendor["renewalDate"] == vendor["contractEnd"], f"{where}: renewalDate != contractEnd"
     metrics = vendor["performanceMetrics"]
     assert len(metrics) == 12, f"{where}: {len(metrics)} months of performanceMetrics"
     assert all(ISO_MONTH.match(m["month"]) for m in metrics), where
@@ -350,7 +350,7 @@ def _vendor(vendor: Item, where: str) -> None:
 def _contract(contract: Item, where: str) -> None:
     start, end = date.fromisoformat(contract["startDate"]), date.fromisoformat(contract["endDate"])
     assert start < end, f"{where}: term {start} - {end}"
-    assert contract["serviceType"] == contract["type"], where
+    assert contract["serviceType"] == contract["type"], f"{where}: serviceType != type"
     assert contract["value"] > 0, where
     assert contract["slaMetrics"], f"{where}: no slaMetrics"
     assert contract["terms"], f"{where}: no terms"
