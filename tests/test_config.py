@@ -7,10 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from config import Settings, SettingsError, load_settings
-from tests.servers import PROJECT
+from tests.servers import PROJECT, free_port, wait_until_healthy
 
 
 def test_defaults_are_those_of_the_design() -> None:
@@ -51,31 +52,99 @@ def test_a_dotenv_file_is_read_and_the_environment_wins(tmp_path: Path, monkeypa
     assert settings.cors_origins == ["https://a.example", "https://b.example"]
 
 
-@pytest.mark.parametrize(
-    ("name", "value"),
-    [
-        ("UPDATE_INTERVAL_SECONDS", "0"),
-        ("UPDATE_INTERVAL_SECONDS", "soon"),
-        ("PORT", "70000"),
-        ("CLIENT_COUNT", "-1"),
-        ("LEAD_COUNT", "100001"),
-        ("DYNAMODB_ENABLED", "maybe"),
-        ("REPORTS_KEEP", "0"),
-        ("LOG_LEVEL", "LOUD"),
-        ("SIMULATOR_SEED", "-5"),
-    ],
-)
-def test_a_bad_setting_stops_start_up_with_one_line_naming_it(name: str, value: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DYNAMODB_"))}
-    env[name] = value
-    result = subprocess.run(
-        [sys.executable, "main.py"], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=30
-    )
-    assert result.returncode == 2
+BAD_SETTINGS: dict[str, tuple[str, dict[str, str]]] = {
+    "interval 0": ("UPDATE_INTERVAL_SECONDS", {"UPDATE_INTERVAL_SECONDS": "0"}),
+    "interval negative": ("UPDATE_INTERVAL_SECONDS", {"UPDATE_INTERVAL_SECONDS": "-30"}),
+    "interval not a number": ("UPDATE_INTERVAL_SECONDS", {"UPDATE_INTERVAL_SECONDS": "soon"}),
+    "port 70000": ("PORT", {"PORT": "70000"}),
+    "port 0": ("PORT", {"PORT": "0"}),
+    "count -1": ("CLIENT_COUNT", {"CLIENT_COUNT": "-1"}),
+    "count over 100,000": ("LEAD_COUNT", {"LEAD_COUNT": "100001"}),
+    "count not a number": ("VENDOR_COUNT", {"VENDOR_COUNT": "many"}),
+    "contracts without vendors": ("CONTRACT_COUNT", {"VENDOR_COUNT": "0", "CONTRACT_COUNT": "5"}),
+    "unknown DYNAMODB_ENABLED word": ("DYNAMODB_ENABLED", {"DYNAMODB_ENABLED": "maybe"}),
+    "unknown boolean": ("DYNAMODB_CREATE_TABLES", {"DYNAMODB_CREATE_TABLES": "perhaps"}),
+    "table prefix with blanks": ("DYNAMODB_TABLE_PREFIX", {"DYNAMODB_TABLE_PREFIX": "my tables"}),
+    "reports kept 0": ("REPORTS_KEEP", {"REPORTS_KEEP": "0"}),
+    "log level": ("LOG_LEVEL", {"LOG_LEVEL": "LOUD"}),
+    "log format": ("LOG_FORMAT", {"LOG_FORMAT": "xml"}),
+    "negative seed": ("SIMULATOR_SEED", {"SIMULATOR_SEED": "-5"}),
+    "epoch not a time": ("SIMULATOR_EPOCH", {"SIMULATOR_EPOCH": "yesterday"}),
+    "negative latency": ("SIMULATED_LATENCY_MS", {"SIMULATED_LATENCY_MS": "-1"}),
+}
+
+
+@pytest.fixture(scope="module")
+def refusals() -> dict[str, subprocess.CompletedProcess[str]]:
+    """`python main.py` run with each bad setting, all at once (each start-up costs half a second)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DYNAMODB_"))}
+    processes = {
+        case: subprocess.Popen(
+            [sys.executable, "main.py"],
+            cwd=PROJECT,
+            env={**base, **values},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for case, (_, values) in BAD_SETTINGS.items()
+    }
+    results = {}
+    for case, process in processes.items():
+        try:
+            stdout, stderr = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        results[case] = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    return results
+
+
+@pytest.mark.parametrize("case", list(BAD_SETTINGS))
+def test_a_bad_setting_stops_start_up_with_one_line_naming_it(
+    case: str, refusals: dict[str, subprocess.CompletedProcess[str]]
+) -> None:
+    name, _ = BAD_SETTINGS[case]
+    result = refusals[case]
+    assert result.returncode == 2, result
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert name in lines[0]
     assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_bad_setting_in_the_dotenv_file_of_the_working_directory_is_named(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("# local settings\nPORT=70000\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DYNAMODB_", "PORT"))}
+    result = subprocess.run(
+        [sys.executable, str(PROJECT / "main.py")], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "PORT" in result.stderr
+    assert "70000" in result.stderr
+
+
+def test_python_main_py_serves_with_the_dotenv_file_of_the_working_directory(tmp_path: Path) -> None:
+    port = free_port()
+    (tmp_path / ".env").write_text(f"PORT={port}\nHOST=127.0.0.1\nUPDATE_INTERVAL_SECONDS=0.5\nCLIENT_COUNT=3\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DYNAMODB_", "PORT", "HOST", "UPDATE_"))}
+    env["DYNAMODB_ENABLED"] = "false"
+    env.pop("CLIENT_COUNT", None)
+    with (tmp_path / "server.log").open("w+b") as log:
+        process = subprocess.Popen(
+            [sys.executable, str(PROJECT / "main.py")], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_until_healthy(base, process, log)
+            assert httpx.get(f"{base}/").json()["update_interval"] == "0.5s"
+            assert httpx.get(f"{base}/health").json()["data_counts"]["clients"] == 3
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 def test_contracts_without_vendors_are_refused() -> None:
