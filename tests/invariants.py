@@ -85,7 +85,7 @@ def check_snapshot(snapshot: dg.Snapshot, previous: dg.Snapshot | None = None) -
     assert set(snapshot.items) == set(dg.ENTITY_KINDS)
     for kind, items in snapshot.items.items():
         assert len(items) == snapshot.generation.counts.get(kind, 0), kind
-    known: dict[str, Sequence[Item]] = {}
+    known: Mapping[str, Sequence[Item]] = {}
     if previous is not None and previous.generation.seed == snapshot.generation.seed:
         known = previous.items
     check_items(snapshot.items, snapshot.time, already_checked=known)
