@@ -233,7 +233,9 @@ class Simulator:
                 logger.exception("tick %d failed", previous.tick + 1)
                 await self._wait_past_failed_tick(previous)
                 continue
-            if snapshot is not previous:
+            # Another generation means a regenerate or scenario won the race with this tick and has told
+            # the listeners itself; telling them again would repeat its event.
+            if snapshot is not previous and snapshot.generation is previous.generation:
                 await self._notify(snapshot, previous)
 
     async def _wait_past_failed_tick(self, previous: dg.Snapshot) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from datetime import datetime, timedelta
 
@@ -158,3 +159,38 @@ def test_the_lifespan_starts_the_task_and_shutdown_ends_it() -> None:
     stopped_at = simulator.snapshot.tick
     time.sleep(0.3)
     assert simulator.snapshot.tick == stopped_at
+
+
+def test_a_regenerate_during_a_tick_is_announced_once() -> None:
+    """The tick that loses the race to a regenerate must not announce the new generation a second time."""
+    entered, gate = threading.Event(), threading.Event()
+
+    def blocking_advance(snapshot: dg.Snapshot, world: dg.World) -> dg.Snapshot:
+        entered.set()
+        gate.wait(5)
+        return dg.advance(snapshot, world)
+
+    announced: list[tuple[int, int]] = []
+
+    async def scenario() -> None:
+        simulator = Simulator(make_settings(update_interval_seconds=0.1), advance=blocking_advance)
+
+        async def record(snapshot: dg.Snapshot, previous: dg.Snapshot | None) -> None:
+            if previous is not None and previous.generation.seed != snapshot.generation.seed:
+                announced.append((previous.generation.seed, snapshot.generation.seed))
+
+        simulator.add_listener(record)
+        simulator.start()
+        try:
+            assert await asyncio.to_thread(entered.wait, 5)
+            await simulator.regenerate()
+            gate.set()
+            await asyncio.sleep(0.4)
+        finally:
+            gate.set()
+            await simulator.stop()
+        regenerates = [event for event in simulator.events.since(0) if event.kind == "regenerate"]
+        assert len(regenerates) == 1, regenerates
+
+    asyncio.run(scenario())
+    assert len(announced) == 1, announced
