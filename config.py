@@ -39,7 +39,8 @@ class Settings(BaseSettings):
         frozen=True,
     )
 
-    host: str = Field("127.0.0.1", description="Address `python main.py` listens on.")
+    # A blank HOST would make uvicorn listen on every interface instead of the default loopback.
+    host: str = Field("127.0.0.1", min_length=1, description="Address `python main.py` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `python main.py` listens on.")
     update_interval_seconds: float = Field(
         30.0, gt=0, le=86_400, description="Seconds between two ticks of the simulation."

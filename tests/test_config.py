@@ -56,6 +56,7 @@ BAD_SETTINGS: dict[str, tuple[str, dict[str, str]]] = {
     "interval 0": ("UPDATE_INTERVAL_SECONDS", {"UPDATE_INTERVAL_SECONDS": "0"}),
     "interval negative": ("UPDATE_INTERVAL_SECONDS", {"UPDATE_INTERVAL_SECONDS": "-30"}),
     "interval not a number": ("UPDATE_INTERVAL_SECONDS", {"UPDATE_INTERVAL_SECONDS": "soon"}),
+    "blank host (every interface)": ("HOST", {"HOST": ""}),
     "port 70000": ("PORT", {"PORT": "70000"}),
     "port 0": ("PORT", {"PORT": "0"}),
     "count -1": ("CLIENT_COUNT", {"CLIENT_COUNT": "-1"}),
