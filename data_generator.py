@@ -251,9 +251,9 @@ def new_generation(
     return Generation(seed=seed, epoch=epoch, interval=interval, counts=dict(counts), created_at=now, revision=revision)
 
 
-def iso_time(moment: datetime) -> str:
-    """ISO 8601 UTC with a `Z`; milliseconds only when the moment has them."""
-    text = moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
+def iso_time(moment: datetime, milliseconds: bool = False) -> str:
+    """ISO 8601 UTC with a `Z`; milliseconds when asked for or when the moment has them."""
+    text = moment.isoformat(timespec="milliseconds" if milliseconds or moment.microsecond else "seconds")
     return text.replace("+00:00", "Z")
 
 
@@ -353,6 +353,9 @@ class World:
     def __init__(self, generation: Generation) -> None:
         self.generation = generation
         self.seed = generation.seed
+        # With ticks between whole seconds every stamp carries milliseconds, so that stamps sort as text
+        # (`...:05Z` would sort after `...:05.200Z`).
+        self._stamp_milliseconds = generation.interval % 1 != 0 or generation.epoch.microsecond != 0
         self._builders: dict[str, Callable[[int, int], Built]] = {
             "clients": self._client,
             "licenses": self._license,
@@ -430,7 +433,7 @@ class World:
 
     def _stamp(self, tick: int) -> tuple[datetime, str]:
         moment = self.generation.time_of(tick)
-        return moment, iso_time(moment)
+        return moment, iso_time(moment, self._stamp_milliseconds)
 
     # --- clients ---------------------------------------------------------------------
 

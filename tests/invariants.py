@@ -446,6 +446,9 @@ _DATED: dict[str, DatedCheck] = {kind: dated for kind, (_, dated) in _ENTITY_CHE
 
 
 def _check_relations(items: Mapping[str, Sequence[Item]], complete: bool) -> None:
+    # One format for every stamp (milliseconds on all or none), so that stamps sort as text.
+    stamp_lengths = {len(item["lastUpdated"]) for listed in items.values() for item in listed}
+    assert len(stamp_lengths) <= 1, "lastUpdated stamps mix formats and do not sort as text"
     departments = [d["name"] for d in items.get("departments", ())]
     assert len(set(departments)) == len(departments), "department names repeat"
     vendors = {v["id"]: v["name"] for v in items.get("vendors", ())}

@@ -97,6 +97,7 @@ BREAKAGES: dict[str, Callable[[Lists], None]] = {
     "extra field": set_field("clients", "notes", "x"),
     "unknown status word": set_field("vendors", "status", "Active"),
     "time without Z": set_field("clients", "lastUpdated", "2026-11-28T09:30:00"),
+    "stamps in two formats": set_field("clients", "lastUpdated", "2026-11-28T09:29:30.000Z"),
     "lastUpdated in the future": set_field("clients", "lastUpdated", "2026-11-28T09:30:30Z"),
     "date in another format": set_field("licenses", "renewalDate", "2027/01/15"),
     "monthly revenue off by two cents": nudge("clients", "monthlyRevenue", 0.02),

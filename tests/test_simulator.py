@@ -13,6 +13,7 @@ import data_generator as dg
 from config import now_utc
 from simulator import Simulator
 from tests.conftest import make_settings
+from tests.invariants import parse_time
 
 
 async def _wait_for_tick(simulator: Simulator, tick: int) -> None:
@@ -194,3 +195,29 @@ def test_a_regenerate_during_a_tick_is_announced_once() -> None:
 
     asyncio.run(scenario())
     assert len(announced) == 1, announced
+
+
+def test_the_served_lists_move_with_a_sub_second_interval_over_http() -> None:
+    from fastapi.testclient import TestClient
+
+    import main
+
+    with TestClient(main.create_app(make_settings(update_interval_seconds=0.2))) as client:
+        first = client.get("/api/clients")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            later = client.get("/api/clients")
+            if int(later.headers["x-tick"]) >= int(first.headers["x-tick"]) + 3 and later.json() != first.json():
+                break
+        assert int(later.headers["x-tick"]) >= int(first.headers["x-tick"]) + 3
+        assert later.json() != first.json()
+        stats = client.get("/api/stats").json()
+        assert stats["ticks_computed"] >= 3
+        assert stats["ticks_failed"] == 0
+        assert max(parse_time(c["lastUpdated"]) for c in later.json()) > max(
+            parse_time(c["lastUpdated"]) for c in first.json()
+        )
+        newest_first = [c["lastUpdated"] for c in client.get("/api/clients?sort=lastUpdated&order=desc").json()]
+        assert [parse_time(stamp) for stamp in newest_first] == sorted(map(parse_time, newest_first), reverse=True)
+        assert all(stamp.endswith("00Z") and len(stamp) == len("2025-01-15T10:30:00.200Z") for stamp in newest_first)
