@@ -140,7 +140,7 @@ class PlainListShortcut:
         conditional = if_none_match is not None and etag_matches(if_none_match, encode_list(snapshot, kind).etag)
         wants_gzip = accept_encoding is not None and accepts_gzip(accept_encoding)
         # Nearly every request is one of a few shapes: build each answer once per snapshot.
-        key = ("raw", kind, conditional, wants_gzip, "*" if self.any_origin and origin is not None else origin)
+        key = ("raw", kind, conditional, wants_gzip, self._origin_key(origin))
         answer = snapshot.cache.get(key)
         if answer is None:
             answer = self._answer(snapshot, kind, if_none_match if conditional else None, accept_encoding, origin)
@@ -161,8 +161,12 @@ class PlainListShortcut:
     ) -> tuple[Message, bytes]:
         request_headers = {"if-none-match": if_none_match, "accept-encoding": accept_encoding}
         status, headers, body = list_parts(snapshot, kind, {k: v for k, v in request_headers.items() if v is not None})
+        # Like Starlette's CORS middleware, every answer varies on Origin, with or without one: a shared cache
+        # must not hand an answer made without CORS headers to a browser that needs them.
+        headers = [(name, f"{value}, Origin" if name == "vary" else value) for name, value in headers]
         headers.extend(self._cors(origin))
-        headers.append(("content-length", str(len(body))))
+        if status != 304:  # a 304 must not claim a length other than the 200's (RFC 9110 8.6)
+            headers.append(("content-length", str(len(body))))
         start: Message = {
             "type": "http.response.start",
             "status": status,
@@ -170,16 +174,18 @@ class PlainListShortcut:
         }
         return start, body
 
+    def _origin_key(self, origin: str | None) -> str | None:
+        """The origins that get the same CORS headers share one prebuilt answer (a stranger's too)."""
+        if origin is None or origin in self.origins:
+            return origin
+        return "*" if self.any_origin else "stranger"
+
     def _cors(self, origin: str | None) -> list[tuple[str, str]]:
-        """The CORS headers Starlette's middleware would add to a simple request."""
+        """The CORS headers Starlette's middleware would add to a simple request (`Vary` is merged in `_answer`)."""
         if origin is None:
             return []
         if self.any_origin:
             return [("access-control-allow-origin", "*"), ("access-control-expose-headers", self.exposed)]
         if origin in self.origins:
-            return [
-                ("access-control-allow-origin", origin),
-                ("access-control-expose-headers", self.exposed),
-                ("vary", "Origin"),
-            ]
-        return []
+            return [("access-control-allow-origin", origin), ("access-control-expose-headers", self.exposed)]
+        return [("access-control-expose-headers", self.exposed)]
