@@ -282,6 +282,9 @@ def test_docs_and_redoc_render_from_the_app_itself(client: TestClient) -> None:
             assert fetched.status_code == 200, asset
             assert len(fetched.content) > 1000, asset
         assert "/openapi.json" in html.text
+    redirect = client.get("/docs/oauth2-redirect")
+    assert redirect.status_code == 200
+    assert "http" not in redirect.text
 
 
 def test_openapi_documents_every_endpoint_and_model(client: TestClient) -> None:
