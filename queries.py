@@ -46,10 +46,23 @@ def scalar_fields(kind: str) -> dict[str, type]:
 
 SCALAR_FIELDS: dict[str, dict[str, type]] = {kind: scalar_fields(kind) for kind in ENTITY_MODELS}
 
+# The words a field with a fixed vocabulary (a Literal) can hold: any other word is a typo, not an empty match.
+VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
+    kind: {
+        name: typing.get_args(info.annotation)
+        for name, info in model.model_fields.items()
+        if typing.get_origin(info.annotation) is Literal
+    }
+    for kind, model in ENTITY_MODELS.items()
+}
+
 
 def _parse(kind: str, field: str, raw: str) -> Any:
     expected = SCALAR_FIELDS[kind][field]
     if expected is str:
+        words = VOCABULARIES[kind].get(field)
+        if words is not None and raw not in words:
+            raise QueryError(field, f"{field} is one of {', '.join(repr(w) for w in words)}, not {raw!r}")
         return raw
     if expected is bool:
         word = raw.strip().lower()

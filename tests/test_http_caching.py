@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -84,8 +85,8 @@ def test_a_matching_if_none_match_gets_304_without_a_body(client: TestClient, pa
 
 def test_the_etag_names_the_version_of_the_data(client: TestClient, app: FastAPI) -> None:
     now = simulator_of(app).snapshot.time
-    hour_ago = dg.iso_time(now.replace(microsecond=0) - dg.timedelta(hours=1))
-    day_ago = dg.iso_time(now.replace(microsecond=0) - dg.timedelta(days=1))
+    hour_ago = dg.iso_time(now.replace(microsecond=0) - timedelta(hours=1))
+    day_ago = dg.iso_time(now.replace(microsecond=0) - timedelta(days=1))
     same = [client.get("/api/leads", params={"at": hour_ago}) for _ in range(2)]
     assert same[0].headers["etag"] == same[1].headers["etag"]
     assert same[0].content == same[1].content
