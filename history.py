@@ -122,10 +122,14 @@ def parse_step(text: str) -> timedelta:
     text = text.strip().lower()
     factor = units.get(text[-1:]) if text else None
     number = text[:-1] if factor is not None else text
-    seconds = float(number) * (factor or 1)
-    if not seconds > 0 or seconds != seconds or seconds == float("inf"):
-        raise ValueError("step must be a positive duration such as 30s, 5m, 1h")
-    return timedelta(seconds=seconds)
+    try:
+        seconds = float(number) * (factor or 1)
+        step = timedelta(seconds=seconds) if 0 < seconds < float("inf") else None
+    except (ValueError, OverflowError):  # not a number, or more days than a timedelta holds
+        step = None
+    if step is None:
+        raise ValueError(f"step must be a positive duration such as 30s, 5m, 1h, not {text!r}")
+    return step
 
 
 def plan_ticks(

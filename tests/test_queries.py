@@ -187,6 +187,8 @@ def test_total_count_is_counted_before_paging(client: TestClient, app: FastAPI) 
         ("limit=100001", "limit"),
         ("offset=-3", "offset"),
         ("at=yesterday", "at"),
+        ("at=0001-01-01T00:00:00%2B01:00", "at"),  # before the calendar starts once in UTC
+        ("at=9999-12-31T23:59:59-14:00", "at"),
     ],
 )
 def test_unknown_fields_and_wrong_values_are_422_naming_them(client: TestClient, query: str, named: str) -> None:
