@@ -107,8 +107,9 @@ class EventLog:
                 # Taken before reading, so an event published while we yield still wakes us.
                 arrived = self._arrived
                 if sequence < self.oldest_sequence() - 1:
-                    yield None
+                    # Taken before yielding: whatever is published while the resync is on its way still follows.
                     sequence = self._sequence
+                    yield None
                 for event in self.since(sequence):
                     sequence = event.sequence
                     yield event

@@ -1,151 +1,327 @@
-"""The change feed over a real HTTP connection to the app served by uvicorn."""
+"""The change feed: over a real HTTP connection to the app served by uvicorn, and the event log beneath it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
+import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
+import fastapi.routing
+import fastapi.sse
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 import data_generator as dg
 import main
+from events import Event, EventLog
 from tests.conftest import make_settings
 from tests.servers import free_port
+
+TICK_SECONDS = 0.3
+PING_SECONDS = 0.1
+SERVED: dict[str, FastAPI] = {}
 
 
 @contextmanager
 def serving(interval: float) -> Iterator[str]:
-    """The app under uvicorn in a thread of this process (so the keep-alive interval can be patched)."""
+    """The app under uvicorn in a thread of this process, so that the keep-alive interval can be patched."""
     app = main.create_app(make_settings(update_interval_seconds=interval))
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=2
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn-under-test", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
-        assert time.monotonic() < deadline
+        assert thread.is_alive(), "uvicorn did not start"
+        assert time.monotonic() < deadline, "uvicorn did not start in 10 s"
         time.sleep(0.02)
+    SERVED[f"http://127.0.0.1:{port}"] = app
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
+        app.state.simulator.begin_shutdown()  # ends the open streams, as main.py does on a stop signal
         server.should_exit = True
         thread.join(timeout=10)
+        assert not thread.is_alive(), "uvicorn did not stop"
 
 
-@pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Ticking every 0.3 s, keep-alives every 0.5 s."""
-    monkeypatch.setattr("fastapi.routing._PING_INTERVAL", 0.5)
-    with serving(0.3) as base:
-        yield base
+@pytest.fixture(scope="module")
+def base() -> Iterator[str]:
+    """One server for the module: a tick every 0.3 s, a keep-alive comment after 0.1 s of silence."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fastapi.routing, "_PING_INTERVAL", PING_SECONDS)
+        with serving(TICK_SECONDS) as url:
+            yield url
 
 
-def read_events(
-    base: str, count: int, headers: dict[str, str] | None = None, kinds: tuple[str, ...] = ("tick",)
-) -> tuple[list[dict[str, Any]], int]:
-    """The first `count` events of the given kinds, and how many keep-alive comments came with them."""
-    events: list[dict[str, Any]] = []
-    pings = 0
-    current: dict[str, Any] = {}
-    with httpx.stream("GET", f"{base}/api/events", headers=headers or {}, timeout=10) as stream:
-        assert stream.headers["content-type"].startswith("text/event-stream")
-        for line in stream.iter_lines():
+class Feed:
+    """One connection to /api/events, read event by event."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        self._lines = response.iter_lines()
+        self.comments: list[str] = []
+
+    def next(self, kinds: tuple[str, ...] = ("tick",)) -> dict[str, Any]:
+        """The next event of one of these kinds (others are skipped; comments are counted)."""
+        current: dict[str, Any] = {}
+        for line in self._lines:
             if line.startswith(":"):
-                pings += 1
-            elif line.startswith("event: "):
-                current["event"] = line.removeprefix("event: ")
-            elif line.startswith("data: "):
-                current["data"] = json.loads(line.removeprefix("data: "))
-            elif line.startswith("id: "):
-                current["id"] = line.removeprefix("id: ")
-            elif line == "" and current:
+                self.comments.append(line)
+            elif line == "":
                 if current.get("event") in kinds:
-                    events.append(current)
+                    return current
                 current = {}
-                if len(events) >= count:
-                    break
-    return events, pings
+            else:
+                field, _, value = line.partition(": ")
+                current[field] = json.loads(value) if field == "data" else value
+        raise EOFError("the stream ended")
+
+    def until_tick(self, tick: int) -> list[dict[str, Any]]:
+        """Every tick event up to and including the one of `tick`."""
+        events = [self.next()]
+        while events[-1]["data"]["tick"] < tick:
+            events.append(self.next())
+        return events
 
 
-def _generation(base: str) -> dg.Generation:
-    stats = httpx.get(f"{base}/api/stats").json()
-    epoch = datetime.fromisoformat(stats["epoch"].replace("Z", "+00:00"))
-    return dg.Generation(stats["seed"], epoch, stats["update_interval"], stats["counts"], epoch)
+@contextmanager
+def feed(base: str, headers: dict[str, str] | None = None) -> Iterator[Feed]:
+    with httpx.Client(timeout=10) as client, client.stream("GET", f"{base}/api/events", headers=headers) as stream:
+        yield Feed(stream)
 
 
-def test_tick_events_name_exactly_the_ids_that_changed(served: str) -> None:
-    events, _ = read_events(served, 4)
-    generation = _generation(served)
-    ticks = [event["data"]["tick"] for event in events]
-    assert ticks == list(range(ticks[0], ticks[0] + 4))
-    for event in events:
+def stats(base: str) -> dict[str, Any]:
+    body: dict[str, Any] = httpx.get(f"{base}/api/stats", timeout=5).json()
+    return body
+
+
+def generation_of(base: str) -> dg.Generation:
+    """The served generation, rebuilt from what /api/stats tells any client."""
+    served = stats(base)
+    epoch = datetime.fromisoformat(served["epoch"].replace("Z", "+00:00"))
+    return dg.Generation(served["seed"], epoch, served["update_interval"], served["counts"], epoch)
+
+
+def wait_for_subscribers(base: str, count: int, timeout: float = 5) -> None:
+    deadline = time.monotonic() + timeout
+    while (current := stats(base)["sse_subscribers"]) != count:
+        assert time.monotonic() < deadline, f"{current} subscribers, expected {count}"
+        time.sleep(0.05)
+
+
+def server_tasks(base: str) -> int:
+    """How many asyncio tasks the server's event loop holds (a connection left behind would keep one)."""
+
+    async def count() -> int:
+        return len(asyncio.all_tasks())
+
+    loop = SERVED[base].state.simulator._loop
+    return asyncio.run_coroutine_threadsafe(count(), loop).result(timeout=5)
+
+
+def wait_for_tasks(base: str, at_most: int, timeout: float = 5) -> None:
+    deadline = time.monotonic() + timeout
+    while (current := server_tasks(base)) > at_most:
+        assert time.monotonic() < deadline, f"{current} tasks on the server's loop, {at_most} before"
+        time.sleep(0.05)
+
+
+def event_key(event: dict[str, Any]) -> tuple[str, str, str]:
+    return event["event"], event["id"], json.dumps(event["data"], sort_keys=True)
+
+
+# --- over HTTP ---------------------------------------------------------------------------------
+
+
+def test_tick_events_name_exactly_the_ids_that_changed(base: str) -> None:
+    with feed(base) as events:
+        ticks = [events.next() for _ in range(5)]
+    generation = generation_of(base)
+    world = dg.World(generation)
+    numbers = [event["data"]["tick"] for event in ticks]
+    assert numbers == sorted(set(numbers))
+    assert numbers[-1] - numbers[0] <= 6  # one event per tick (a late tick may fold two into one)
+    for previous, event in zip([None, *ticks], ticks, strict=False):
         tick = event["data"]["tick"]
         assert event["id"] == f"{generation.seed}-{tick}"
         assert event["data"]["time"] == dg.iso_time(generation.time_of(tick))
-        before, after = dg.compute_snapshot(generation, tick - 1), dg.compute_snapshot(generation, tick)
-        assert event["data"]["changed"] == dg.diff_ids(before, after)
+        before = tick - 1 if previous is None else previous["data"]["tick"]
+        expected = dg.diff_ids(dg.compute_snapshot(generation, before, world), dg.compute_snapshot(generation, tick))
+        assert event["data"]["changed"] == expected
+        changed = sum(len(ids) for ids in expected.values())
+        assert 0 < changed < sum(generation.counts.values()) / 2
 
 
-def test_keep_alive_comments_arrive_between_ticks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("fastapi.routing._PING_INTERVAL", 0.3)
-    with serving(30) as base:  # no tick for a while: only keep-alives flow
-        started = time.perf_counter()
-        with httpx.stream("GET", f"{base}/api/events", timeout=10) as stream:
-            comments = 0
-            for line in stream.iter_lines():
-                comments += line.startswith(":")
-                if comments == 3:
-                    break
-        assert comments == 3
-        assert time.perf_counter() - started < 5
+def test_keep_alive_comments_arrive_while_nothing_else_does(base: str) -> None:
+    with feed(base) as events:
+        first = events.next()
+        events.comments.clear()
+        second = events.next()
+    assert second["data"]["tick"] > first["data"]["tick"]
+    assert events.comments  # a 0.3 s gap between ticks holds at least one 0.1 s keep-alive
+    assert set(events.comments) == {": ping"}
 
 
-def test_last_event_id_replays_what_was_missed(served: str) -> None:
-    first, _ = read_events(served, 1)
-    time.sleep(1.3)  # about four ticks pass while the client is away
-    replayed, _ = read_events(served, 4, headers={"Last-Event-ID": first[0]["id"]})
-    ticks = [event["data"]["tick"] for event in replayed]
-    assert ticks == list(range(first[0]["data"]["tick"] + 1, first[0]["data"]["tick"] + 5))
+def test_the_keep_alive_interval_is_fifteen_seconds() -> None:
+    # The feed relies on FastAPI's own keep-alive; the other tests shorten it so that it shows quickly.
+    assert fastapi.sse._PING_INTERVAL == 15.0
+    assert fastapi.sse.KEEPALIVE_COMMENT == b": ping\n\n"
 
 
-def test_an_unknown_last_event_id_asks_for_a_resync(served: str) -> None:
-    events, _ = read_events(served, 1, headers={"Last-Event-ID": "1-1"}, kinds=("resync",))
-    assert events[0]["event"] == "resync"
+def test_last_event_id_replays_exactly_the_missed_events(base: str) -> None:
+    with feed(base) as steady:
+        steady.next()
+        with feed(base) as leaving:
+            last_seen = leaving.next()
+        time.sleep(4 * TICK_SECONDS)
+        with feed(base, {"Last-Event-ID": last_seen["id"]}) as back:
+            replayed = back.until_tick(last_seen["data"]["tick"] + 5)
+        continuous = steady.until_tick(replayed[-1]["data"]["tick"])
+    missed = [event for event in continuous if event["data"]["tick"] > last_seen["data"]["tick"]]
+    assert [event_key(event) for event in replayed] == [event_key(event) for event in missed]
+    assert len(missed) >= 5
 
 
-def test_a_regenerate_is_announced(served: str) -> None:
-    result: dict[str, Any] = {}
-
-    def listen() -> None:
-        result["events"] = read_events(served, 1, kinds=("regenerate",))[0]
-
-    listener = threading.Thread(target=listen)
-    listener.start()
-    time.sleep(0.4)
-    seed = httpx.post(f"{served}/api/regenerate").json()["seed"]
-    listener.join(timeout=10)
-    assert result["events"][0]["data"]["seed"] == seed
+@pytest.mark.parametrize("last_event_id", ["1-1", "not an id", "{seed}-1000"])
+def test_an_unknown_last_event_id_gets_a_resync_then_the_live_feed(base: str, last_event_id: str) -> None:
+    unknown = last_event_id.format(seed=generation_of(base).seed)
+    with feed(base, {"Last-Event-ID": unknown}) as events:
+        resync = events.next(kinds=("resync", "tick"))
+        assert resync["event"] == "resync"
+        assert resync["data"]["reason"]
+        first, second = events.next(), events.next()
+    assert second["data"]["tick"] > first["data"]["tick"]
 
 
-def test_vanished_and_slow_clients_do_not_hold_the_server(served: str) -> None:
-    for _ in range(5):  # connect, read a little, vanish
-        with httpx.stream("GET", f"{served}/api/events", timeout=10) as stream:
-            next(stream.iter_lines())
-    slow = httpx.Client(timeout=10)
-    with slow.stream("GET", f"{served}/api/events"):  # never reads
-        started = time.perf_counter()
-        for _ in range(20):
-            assert httpx.get(f"{served}/api/clients").status_code == 200
-        assert time.perf_counter() - started < 5
-    slow.close()
-    deadline = time.monotonic() + 5
-    while httpx.get(f"{served}/api/stats").json()["sse_subscribers"] != 0:
-        assert time.monotonic() < deadline, "subscribers left behind"
-        time.sleep(0.1)
+def test_vanished_clients_leave_no_subscriber_behind(base: str) -> None:
+    wait_for_subscribers(base, 0)
+    tasks = server_tasks(base)
+    for _ in range(4):  # connect, read one event, drop the connection
+        with feed(base) as events:
+            events.next()
+    # And one that vanishes without a goodbye: the connection is reset.
+    abrupt = raw_subscriber(base)
+    abrupt.recv(4096)
+    wait_for_subscribers(base, 1)
+    abrupt.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    abrupt.close()
+    wait_for_subscribers(base, 0)
+    wait_for_tasks(base, tasks)
+
+
+def raw_subscriber(base: str, receive_buffer: int | None = None) -> socket.socket:
+    """A subscriber on a bare socket, which reads only when the test says so."""
+    host, port = base.removeprefix("http://").split(":")
+    sock = socket.socket()
+    if receive_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    sock.connect((host, int(port)))
+    sock.settimeout(5)
+    sock.sendall(f"GET /api/events HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\r\n".encode())
+    return sock
+
+
+def test_a_slow_client_does_not_hold_the_server(base: str) -> None:
+    tasks = server_tasks(base)
+    slow = raw_subscriber(base, receive_buffer=1024)  # never reads while the test runs
+    try:
+        wait_for_subscribers(base, 1)
+        ticks_before = stats(base)["tick"]
+        with feed(base) as other:
+            started = time.perf_counter()
+            for _ in range(20):
+                assert httpx.get(f"{base}/api/clients", timeout=5).status_code == 200
+            assert time.perf_counter() - started < 3
+            first = other.next()
+            received = other.until_tick(first["data"]["tick"] + 4)
+        assert [event["data"]["tick"] for event in received][-1] >= first["data"]["tick"] + 4
+        assert stats(base)["tick"] >= ticks_before + 5  # the world kept ticking
+        assert stats(base)["sse_subscribers"] == 1
+    finally:
+        slow.close()
+    wait_for_subscribers(base, 0)
+    wait_for_tasks(base, tasks)
+
+
+def test_a_regenerate_is_announced_and_the_feed_carries_on() -> None:
+    with serving(TICK_SECONDS) as url, feed(url) as events:
+        events.next()
+        seed = httpx.post(f"{url}/api/regenerate", timeout=10).json()["seed"]
+        announced = events.next(kinds=("regenerate",))
+        following = events.next()
+    assert announced["data"]["seed"] == seed
+    assert announced["id"] == f"{seed}-{announced['data']['tick']}"
+    assert following["id"] == f"{seed}-{following['data']['tick']}"
+    assert following["data"]["tick"] > announced["data"]["tick"]
+
+
+# --- the event log -----------------------------------------------------------------------------
+
+
+def test_the_log_keeps_its_capacity_and_finds_where_to_resume() -> None:
+    async def scenario() -> None:
+        log = EventLog(capacity=3)
+        assert log.position_after(None) == 0
+        for tick in range(1, 6):
+            log.publish("tick", f"7-{tick}", {"tick": tick})
+        assert [event.id for event in log.since(0)] == ["7-3", "7-4", "7-5"]
+        assert log.position_after("7-4") == 4
+        assert log.position_after("7-2") is None  # dropped from the log: the client must resync
+        assert log.position_after(None) == log.last_sequence == 5
+
+    asyncio.run(scenario())
+
+
+def test_a_reader_that_falls_behind_is_told_to_resync_and_costs_nothing_meanwhile() -> None:
+    async def scenario() -> None:
+        log = EventLog(capacity=3)
+        log.publish("tick", "7-1", {})
+        reader = cast(AsyncGenerator[Event | None, None], log.follow(log.position_after("7-1") or 0))
+        pending = asyncio.ensure_future(reader.__anext__())
+        await asyncio.sleep(0)
+        assert log.subscribers == 1
+        assert not pending.done()
+        for tick in range(2, 10):  # the reader does not read: nothing queues up for it
+            log.publish("tick", f"7-{tick}", {})
+        assert len(log.since(0)) == 3
+        assert await pending is None  # woken, it finds the log moved past it: resync
+        log.publish("tick", "7-10", {})
+        event = await reader.__anext__()
+        assert event is not None
+        assert event.id == "7-10"
+        await reader.aclose()
+        assert log.subscribers == 0
+
+    asyncio.run(scenario())
+
+
+def test_closing_the_log_ends_every_reader() -> None:
+    async def scenario() -> None:
+        log = EventLog(capacity=10)
+
+        async def read_all() -> list[str]:
+            return [event.id for event in [e async for e in log.follow(0)] if event is not None]
+
+        readers = [asyncio.ensure_future(read_all()) for _ in range(3)]
+        await asyncio.sleep(0)
+        log.publish("tick", "1-1", {})
+        await asyncio.sleep(0)
+        log.close()
+        assert await asyncio.wait_for(asyncio.gather(*readers), 2) == [["1-1"]] * 3
+        assert log.subscribers == 0
+
+    asyncio.run(scenario())
