@@ -200,11 +200,19 @@ class Generation:
 
     def tick_at(self, moment: datetime) -> int:
         """The last tick at or before a moment."""
-        return math.floor((moment - self.epoch).total_seconds() / self.interval + 1e-9)
+        tick = math.floor((moment - self.epoch).total_seconds() / self.interval)
+        # With sub-second ticks the count runs into the hundreds of millions and the division can land one
+        # tick off (time_of(k) read back as k - 1): the ticks' own times decide.
+        while self.time_of(tick + 1) <= moment:
+            tick += 1
+        while self.time_of(tick) > moment:
+            tick -= 1
+        return tick
 
     def first_tick_from(self, moment: datetime) -> int:
         """The first tick at or after a moment."""
-        return math.ceil((moment - self.epoch).total_seconds() / self.interval - 1e-9)
+        tick = self.tick_at(moment)
+        return tick if self.time_of(tick) == moment else tick + 1
 
     @property
     def first_tick(self) -> int:
@@ -453,7 +461,10 @@ class World:
         monthly_revenue = max(monthly_revenue, 50_000)
         squeeze = 0.14 * self.generation.scenario_intensity("churn-wave", tick)
         base_margin = 0.04 + 0.42 * rng.unit(Ch.MARGIN_BASE) ** 0.75
-        margin = min(0.6, max(-0.2, base_margin + 0.06 * rng.drift(Ch.MARGIN, tick) - squeeze))
+        natural = base_margin + 0.06 * rng.drift(Ch.MARGIN, tick)
+        # A churn wave puts clients at risk; on its own it never pushes one past the churn line (5%), or the
+        # at-risk count would fall in one world of three as clients overshoot straight to Churned.
+        margin = min(0.6, max(-0.2, natural - squeeze, min(natural, 0.06)))
         monthly_costs = _cents(monthly_revenue / 100 * (1 - margin))
         margin_pct = _pct(monthly_revenue - monthly_costs, monthly_revenue)
         churn_risk = "Low" if margin_pct >= 30 else "Medium" if margin_pct >= 15 else "High"

@@ -211,6 +211,20 @@ def test_without_a_step_the_smallest_stride_that_fits_is_chosen() -> None:
         assert fewer_would_not_fit, span
 
 
+@pytest.mark.parametrize("interval", [0.1, 0.2, 0.3, 0.5, 7.3, 30, 86_400])
+def test_a_tick_is_read_back_from_its_own_time_at_any_interval(interval: float) -> None:
+    # Sub-second ticks number in the hundreds of millions by now: ?at=, from and to must still land on them.
+    g = dg.new_generation(counts=GENERATION.counts, interval=interval, now=dg.FIXED_EPOCH, seed=5)
+    now = g.tick_at(datetime(2026, 11, 28, tzinfo=UTC))
+    microsecond = timedelta(microseconds=1)
+    for tick in (*range(now - 300, now), *range(-300, 300)):
+        moment = g.time_of(tick)
+        assert g.tick_at(moment) == tick
+        assert g.tick_at(moment - microsecond) == tick - 1
+        assert g.first_tick_from(moment) == tick
+        assert g.first_tick_from(moment + microsecond) == tick + 1
+
+
 def test_the_series_advances_through_close_ticks_and_equals_fresh_snapshots() -> None:
     series = KpiSeries()
     ticks = range(70_000, 70_060, 3)
