@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,6 +21,8 @@ class Event:
     id: str
     kind: str
     data: dict[str, Any]
+    # The `data:` line as FastAPI would write it (json.dumps), encoded once rather than once per subscriber.
+    encoded: str
 
 
 def event_id(snapshot: dg.Snapshot) -> str:
@@ -66,7 +70,7 @@ class EventLog:
     def publish(self, kind: str, event_id_: str, data: dict[str, Any]) -> Event:
         """Append an event and wake every subscriber."""
         self._sequence += 1
-        event = Event(self._sequence, event_id_, kind, data)
+        event = Event(self._sequence, event_id_, kind, data, json.dumps(data))
         self._events.append(event)
         arrived, self._arrived = self._arrived, asyncio.Event()
         arrived.set()
@@ -93,7 +97,10 @@ class EventLog:
 
     def since(self, sequence: int) -> list[Event]:
         """Events newer than a sequence number, oldest first."""
-        return [event for event in self._events if event.sequence > sequence]
+        # Sequences run without gaps, so the newer events are the last ones: every subscriber reads this on
+        # every tick, and walking the whole log (up to an hour of ticks) would cost more than the fan-out.
+        newer = min(len(self._events), max(0, self._sequence - sequence))
+        return list(itertools.islice(reversed(self._events), newer))[::-1]
 
     def oldest_sequence(self) -> int:
         """Sequence of the oldest event still kept."""

@@ -749,7 +749,7 @@ def _add_live_routes(app: FastAPI) -> None:
             if event is None:
                 yield ServerSentEvent(event="resync", data={"reason": "you fell behind the change feed"})
                 continue
-            yield ServerSentEvent(event=event.kind, id=event.id, data=event.data)
+            yield ServerSentEvent(event=event.kind, id=event.id, raw_data=event.encoded)
 
     @app.get("/api/scenarios", response_model=ScenarioCatalogue, tags=["scenarios"], summary="Business scenarios")
     async def scenarios(simulator: SimulatorDep) -> ScenarioCatalogue:

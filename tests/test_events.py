@@ -88,6 +88,8 @@ class Feed:
             else:
                 field, _, value = line.partition(": ")
                 current[field] = json.loads(value) if field == "data" else value
+                if field == "data":
+                    current["data line"] = value
         raise EOFError("the stream ended")
 
     def until_tick(self, tick: int) -> list[dict[str, Any]]:
@@ -159,6 +161,7 @@ def test_tick_events_name_exactly_the_ids_that_changed(base: str) -> None:
         tick = event["data"]["tick"]
         assert event["id"] == f"{generation.seed}-{tick}"
         assert event["data"]["time"] == dg.iso_time(generation.time_of(tick))
+        assert event["data line"] == json.dumps(event["data"])  # as FastAPI writes a ServerSentEvent's data
         before = tick - 1 if previous is None else previous["data"]["tick"]
         expected = dg.diff_ids(dg.compute_snapshot(generation, before, world), dg.compute_snapshot(generation, tick))
         assert event["data"]["changed"] == expected
@@ -282,6 +285,20 @@ def test_the_log_keeps_its_capacity_and_finds_where_to_resume() -> None:
         assert log.position_after("7-4") == 4
         assert log.position_after("7-2") is None  # dropped from the log: the client must resync
         assert log.position_after(None) == log.last_sequence == 5
+
+    asyncio.run(scenario())
+
+
+def test_since_gives_exactly_the_newer_events_at_every_position() -> None:
+    async def scenario() -> None:
+        log = EventLog(capacity=20)
+        assert log.since(0) == []
+        for tick in range(1, 60):
+            log.publish("tick", f"7-{tick}", {"tick": tick})
+            kept = log.since(-1)
+            assert [event.sequence for event in kept] == list(range(max(1, tick - 19), tick + 1))
+            for sequence in range(-1, tick + 2):
+                assert log.since(sequence) == [event for event in kept if event.sequence > sequence]
 
     asyncio.run(scenario())
 
