@@ -744,7 +744,9 @@ def _add_live_routes(app: FastAPI) -> None:
         simulator: SimulatorDep,
         last_event_id: Annotated[str | None, Header(max_length=128)] = None,
     ) -> AsyncIterator[ServerSentEvent]:
-        """One `tick` event per tick with the ids that changed per entity; `regenerate` and `scenario` events
+        """One `tick` event per tick with the ids that changed per entity (a field other than `lastUpdated`
+        moved) and, for clients and leads, the ids that left the list (`removed`: a churned client, a closed
+        lead; the successor is among `changed` under a new id); `regenerate` and `scenario` events
         when the generation changes; a keep-alive comment every 15 s. Send `Last-Event-ID` on reconnect to get
         what was missed in the last hour of ticks; when that is no longer known, a `resync` event says to
         refetch everything."""

@@ -180,6 +180,7 @@ def first_replacement(world: dg.World, kind: str, index: int, step: int) -> int:
     low, high = 0, step
     while world.item_at(kind, index, high).item["id"] == first:
         low, high = high, high + step
+        assert high < 2_000 * step, f"{kind} slot {index} keeps its id {first} forever"
     while high - low > 1:
         middle = (low + high) // 2
         low, high = (middle, high) if world.item_at(kind, index, middle).item["id"] == first else (low, middle)
