@@ -18,9 +18,6 @@ AT_RISK_MARGIN = 20.0
 HIGH_CHURN_MARGIN = 15.0
 MEDIUM_CHURN_MARGIN = 25.0
 
-CLIENT_STATUSES: tuple[ClientStatus, ...] = ("Active", "At Risk")
-CHURN_RISKS: tuple[ChurnRisk, ...] = ("Low", "Medium", "High")
-
 
 def client_status(margin_percentage: float) -> ClientStatus:
     """At Risk under the at-risk margin, Active otherwise."""
@@ -33,8 +30,3 @@ def churn_risk(margin_percentage: float) -> ChurnRisk:
         return "High"
     return "Medium" if margin_percentage < MEDIUM_CHURN_MARGIN else "Low"
 
-
-MARGIN_RULES_TEXT = (
-    f"At Risk exactly when marginPercentage < {AT_RISK_MARGIN:g}; churnRisk High under {HIGH_CHURN_MARGIN:g} %, "
-    f"Medium under {MEDIUM_CHURN_MARGIN:g} %, Low from {MEDIUM_CHURN_MARGIN:g} %"
-)
