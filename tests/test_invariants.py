@@ -134,6 +134,53 @@ BREAKAGES: dict[str, Callable[[Lists], None]] = {
 }
 
 
+# The check each breakage must trip, by the start of its message (not any assertion that happens to fail).
+CAUGHT_BY: dict[str, str] = {
+    "number as a string": r"client-1\.annualRevenue: not a JSON number",
+    "integer as a float": r"license-1\.totalLicenses: not an integer",
+    "boolean as a number": r"contract-1\.autoRenew: not a boolean",
+    "NaN": r"tech-1\.efficiency: nan",
+    "infinity in a nested object": r"dept-1\.categories\[0\]\.spend: inf",
+    "fraction of a cent": r"vendor-1\.totalSpend: 1234\.567 has more than two decimals",
+    "missing field": r"lead-1: fields \[",
+    "extra field": r"client-1: fields \[",
+    "unknown status word": r"vendor-1\.status: 'Active' is not one of",
+    "time without Z": r"not an ISO time with Z: '2026-11-28T09:30:00'",
+    "stamps in two formats": r"lastUpdated stamps mix formats",
+    "lastUpdated in the future": r"client-1: lastUpdated 2026-11-28T09:30:30Z after",
+    "date in another format": r"license-1\.renewalDate: not YYYY-MM-DD",
+    "monthly revenue off by two cents": r"client-1: monthlyRecurring != monthlyRevenue",
+    "margin off": r"client-1: marginPercentage",
+    "churn risk against the margin": r"churnRisk High at margin",
+    "status against the margin": r"status Active with churn risk High",
+    "seats that do not add up": r"license-1: availableLicenses",
+    "annual cost not 12 months": r"license-1: annualCost != 12 x monthlyCost",
+    "utilisation off": r"license-1: utilizationRate",
+    "compliance against usage": r"license-1: Over-allocated at",
+    "probability outside its stage": r"probability 100 in Prospecting",
+    "email on another domain": r"lead-1: .*@example\.com is not on .*'s domain",
+    "email of another person": r"lead-1: someone@example\.com is not ",
+    "contact in the future": r"lead-1: lastContact 2026-12-01 after",
+    "billable over total hours": r"tech-1: billable .* of .* hours",
+    "rate outside the role's band": r"tech-1: 999\.0/h outside",
+    "skill the role is never staffed at": r"a Help Desk Technician is never Expert",
+    "remaining not budget - spent": r"dept-1: remaining != budget - spent",
+    "categories not adding up": r"dept-1: categories do not add up to actualSpend",
+    "top category not the largest": r"dept-1: topExpenseCategory Training is not the largest",
+    "eleven months of history": r"dept-1: 11 months of historicalSpend",
+    "repeated department names": r"department names repeat",
+    "performance score not the latest month": r"vendor-1: performanceScore != latest month",
+    "renewal date not the contract end": r"vendor-1: renewalDate != contractEnd",
+    "vendor status against the dates": r"vendor-1: status expired, expected active",
+    "contract status against the dates": r"status Expired with \d+ days left",
+    "renewal status against autoRenew": r"renewalStatus manual",
+    "service type not the type": r"contract-1: serviceType != type",
+    "contract of a missing vendor": r"contract-1: no vendor vendor-999",
+    "vendor name that is not the vendor's": r"contract-1: vendorName",
+    "ids with a gap": r"clients: ids are not client-1\.\.N",
+}
+
+
 def test_a_valid_world_passes(served: tuple[Lists, datetime]) -> None:
     lists, at = served
     check_items(lists, at)
@@ -144,5 +191,9 @@ def test_each_breakage_is_caught(served: tuple[Lists, datetime], breakage: str) 
     lists, at = served
     broken = copy.deepcopy(lists)
     BREAKAGES[breakage](broken)
-    with pytest.raises(AssertionError):
+    with pytest.raises(AssertionError, match=CAUGHT_BY[breakage]):
         check_items(broken, at)
+
+
+def test_every_breakage_names_the_check_it_trips() -> None:
+    assert set(CAUGHT_BY) == set(BREAKAGES)
