@@ -116,12 +116,26 @@ def test_a_tick_that_raises_is_counted_and_the_loop_goes_on(caplog: pytest.LogCa
 
 def test_a_long_pause_jumps_to_the_tick_due_instead_of_replaying() -> None:
     now = [now_utc()]
-    simulator = Simulator(make_settings(), clock=lambda: now[0])
-    start = simulator.snapshot.tick
+    advanced: list[int] = []
+
+    def counted_advance(snapshot: dg.Snapshot, world: dg.World) -> dg.Snapshot:
+        advanced.append(snapshot.tick + 1)
+        return dg.advance(snapshot, world)
+
+    simulator = Simulator(make_settings(), clock=lambda: now[0], advance=counted_advance)
+    start = simulator.snapshot
     now[0] += timedelta(hours=6)
     snapshot = simulator.step()
-    assert snapshot.tick == start + 720
-    assert snapshot.items == dg.compute_snapshot(snapshot.generation, snapshot.tick).items
+    assert snapshot.tick == start.tick + 6 * 3600 // 30
+    assert advanced == []  # jumped: not one tick of the gap was replayed
+    # The world the jump lands in is the one 720 ticks of the loop reach, tick by tick.
+    replayed = start
+    for _ in range(720):
+        replayed = dg.advance(replayed)
+    assert snapshot.items == replayed.items
+    now[0] += timedelta(seconds=60)
+    assert simulator.step().tick == snapshot.tick + 2
+    assert advanced == [snapshot.tick + 1, snapshot.tick + 2]  # a short gap is replayed
 
 
 def test_stats_show_failed_ticks_over_http() -> None:
