@@ -16,6 +16,7 @@ from pydantic import BaseModel, TypeAdapter
 import data_generator as dg
 import main
 from config import Settings
+from kpis import KPI_NAMES
 from models import ENTITY_MODELS
 from simulator import Simulator
 from tests.conftest import SEED, make_settings
@@ -322,3 +323,43 @@ def documented_models() -> list[type[BaseModel]]:
                 if isinstance(inner, type) and issubclass(inner, BaseModel) and inner not in found:
                     pending.append(inner)
     return found
+
+
+def test_an_unexpected_error_is_a_500_json_without_a_traceback(app: FastAPI, caplog: pytest.LogCaptureFixture) -> None:
+    def broken() -> None:
+        raise KeyError("the secret internals")
+
+    app.add_api_route("/api/broken", broken, methods=["GET"])
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/api/broken")
+        assert client.get("/health").status_code == 200  # and the service carries on
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"detail": "internal error; see the service log"}
+    assert "secret internals" not in response.text
+    assert "Traceback" not in response.text
+    logged = [record for record in caplog.records if record.getMessage() == "unhandled error on GET /api/broken"]
+    assert len(logged) == 1
+    assert logged[0].exc_info is not None
+
+
+def test_an_empty_world_answers_zeros_everywhere(tmp_path: Any) -> None:
+    counts = {
+        f"{kind}_count": 0 for kind in ("client", "license", "lead", "technician", "department", "vendor", "contract")
+    }
+    with TestClient(main.create_app(make_settings(reports_dir=tmp_path, **counts))) as client:
+        for kind in ENTITY_MODELS:
+            response = client.get(f"/api/{kind}")
+            assert response.status_code == 200
+            assert response.json() == []
+        stats = client.get("/api/stats")
+        assert stats.status_code == 200
+        assert set(stats.json()["counts"].values()) == {0}
+        assert set(client.get("/health").json()["data_counts"].values()) == {0}
+        history = client.get("/api/history")
+        assert history.status_code == 200
+        points = history.json()["points"]
+    assert points
+    for point in points:
+        figures = {name: point[name] for name in KPI_NAMES}
+        assert figures == dict.fromkeys(KPI_NAMES, 0), point  # no NaN, no division by zero: nothing at all

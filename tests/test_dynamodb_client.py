@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import threading
@@ -77,6 +78,7 @@ class Faults:
         self.down = False
         self.throttles = 0
         self.unprocessed_forever = False
+        self.denied: set[str] = set()  # operations answered AccessDeniedException, as IAM would
         self.unprocessed_calls = 0
         self.unprocessed_per_call = 5
         self.delay = 0.0
@@ -127,6 +129,10 @@ class Faults:
 
     def _send(self, request: Any, **kwargs: Any) -> None:
         self.attempts += 1
+        if kwargs["event_name"].rsplit(".", 1)[-1] in self.denied:
+            assert self.fake_dynamodb is not None
+            request.url = f"{self.fake_dynamodb}/denied"
+            return
         if self.down:
             request.url = "http://127.0.0.1:9/"  # nothing listens there: a real connection failure
             return
@@ -160,6 +166,14 @@ class _FakeDynamoDB(BaseHTTPRequestHandler):
         sent = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
         if self.path == "/unprocessed":
             status, answer = 200, {"UnprocessedItems": sent["RequestItems"]}
+        elif self.path == "/denied":
+            status, answer = (
+                400,
+                {
+                    "__type": "com.amazon.coral.service#AccessDeniedException",
+                    "message": "User: arn:aws:iam::123456789012:user/prism is not authorized to perform this action",
+                },
+            )
         else:
             status, answer = (
                 400,
@@ -700,6 +714,113 @@ def test_shutdown_gives_up_after_its_grace_period(
     wait_for(lambda: not mirror.syncing)
     assert mirror.last_outcome.error == "sync stopped: the service is shutting down"
     assert faults.held == 1
+
+
+def test_a_denied_operation_tells_the_user_what_the_role_needs(
+    aws: None, dynamodb_settings: Settings, faults: Faults
+) -> None:
+    faults.denied = {"BatchWriteItem"}
+    with service(dynamodb_settings, faults) as client:
+        response = client.post("/api/sync")
+        assert response.status_code == 503
+        error = response.json()["error"]
+        assert "AccessDeniedException" in error
+        assert "not authorized" in error
+        assert "the role needs dynamodb:DescribeTable, CreateTable, UpdateTimeToLive, Scan and BatchWriteItem" in error
+        assert dynamodb_status(client)["last_error"] == error
+
+
+def test_missing_credentials_say_where_credentials_come_from(
+    monkeypatch: pytest.MonkeyPatch, dynamodb_settings: Settings
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    with TestClient(create_app(dynamodb_settings)) as client:
+        response = client.post("/api/sync")
+    assert response.status_code == 503
+    assert (
+        response.json()["error"]
+        == "Unable to locate credentials (set AWS credentials, AWS_PROFILE or an instance role)"
+    )
+
+
+def test_an_existing_table_with_another_key_is_a_clear_error(mirror: DynamoMirror, reader: DynamoDBClient) -> None:
+    reader.create_table(
+        TableName="prism-clients",
+        KeySchema=[{"AttributeName": "clientId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "clientId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    outcome = mirror.sync(snapshot_of())
+    assert not outcome.ok
+    assert outcome.error == (
+        "DynamoDB table prism-clients has key [('clientId', 'HASH')]; expected [('id', 'HASH', 'S')]"
+    )
+    assert outcome.pending == sum(snapshot_of().counts.values())
+    assert reader.describe_table(TableName="prism-clients")["Table"]["KeySchema"][0]["AttributeName"] == "clientId"
+
+
+def test_a_table_another_process_creates_first_is_used(
+    mirror: DynamoMirror, ddb: DynamoDBClient, reader: DynamoDBClient, faults: Faults
+) -> None:
+    def another_process_first(params: dict[str, Any], **kwargs: Any) -> None:
+        if params["TableName"] == "prism-leads":
+            reader.create_table(**params)  # the same table, made a moment earlier: ours gets ResourceInUse
+
+    ddb.meta.events.register("before-parameter-build.dynamodb.CreateTable", another_process_first)
+    snapshot = snapshot_of()
+    outcome = mirror.sync(snapshot)
+    assert outcome.ok, outcome.error
+    assert faults.calls["CreateTable"] == len(TABLES)
+    assert_tables_equal(reader, snapshot)
+
+
+def test_a_sync_asked_for_after_shutdown_says_so(aws: None, dynamodb_settings: Settings) -> None:
+    app = create_app(dynamodb_settings)
+    with TestClient(app) as client:
+        client.post("/api/sync")
+    dynamodb = app.state.dynamodb
+    result = asyncio.run(dynamodb.sync_now(app.state.simulator.snapshot))
+    assert result.status == "failed"
+    assert result.error == "the service is shutting down; its last sync is running"
+    syncs = dynamodb.mirror.syncs
+    dynamodb.request(app.state.simulator.snapshot)  # a tick after close: nothing starts
+    assert dynamodb.mirror.syncs == syncs
+
+
+def test_background_syncs_back_off_while_dynamodb_is_down(aws: None, tmp_path: Any, faults: Faults) -> None:
+    settings = make_settings(dynamodb_enabled="true", update_interval_seconds=0.05, reports_dir=tmp_path)
+    faults.down = True
+    with service(settings, faults) as client:
+        first = client.get("/api/stats").json()
+        wait_for(lambda: client.get("/api/stats").json()["tick"] >= first["tick"] + 40)
+        stats = client.get("/api/stats").json()
+    ticks = stats["tick"] - first["tick"]
+    failed = stats["dynamodb"]["syncs_failed"]
+    # Every tick asks for a sync; after each failure the next waits twice as long as the one before.
+    assert stats["dynamodb"]["consecutive_failures"] == failed >= 1
+    assert failed <= ticks // 5, (failed, ticks)
+
+
+def test_a_failing_generation_exchange_is_logged_once_and_the_service_carries_on(
+    aws: None, tmp_path: Any, faults: Faults, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(dynamodb_enabled="true", update_interval_seconds=0.1, reports_dir=tmp_path)
+    faults.denied = {"GetItem"}
+    with service(settings, faults) as client:
+        wait_for(lambda: faults.calls["GetItem"] >= 3)
+        assert client.get("/api/clients").status_code == 200
+        stats = client.get("/api/stats").json()
+        assert stats["ticks_failed"] == 0
+        assert stats["dynamodb"]["last_sync_result"] == "ok"  # the mirror itself is fine
+        faults.denied = set()
+        wait_for(lambda: faults.calls["PutItem"] >= 1)  # back: this process's generation is kept for the others
+    warnings = [r.getMessage() for r in caplog.records if r.getMessage().startswith("could not compare the generation")]
+    assert len(warnings) == 1
+    assert "AccessDeniedException" in warnings[0]
 
 
 # --- on or off --------------------------------------------------------------------------------

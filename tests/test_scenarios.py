@@ -315,3 +315,36 @@ def test_starting_a_scenario_needs_the_api_key_when_one_is_set() -> None:
         assert client.get("/api/scenarios").json()["runs"] == []
         assert client.post("/api/scenarios", json=body, headers={"X-API-Key": "s3cret"}).status_code == 201
         assert len(client.get("/api/scenarios").json()["runs"]) == 1
+
+
+def test_a_vendor_outage_without_vendors_is_a_422_saying_so(tmp_path: Any) -> None:
+    app = main.create_app(make_settings(vendor_count=0, contract_count=0, reports_dir=tmp_path))
+    with TestClient(app) as client:
+        response = client.post("/api/scenarios", json={"name": "vendor-outage", "durationTicks": 5})
+        assert response.status_code == 422
+        assert response.json()["detail"] == [
+            {"loc": ["body", "name"], "msg": "a vendor outage needs at least one vendor", "type": "value_error"}
+        ]
+        assert client.get("/api/scenarios").json()["runs"] == []
+        assert client.post("/api/scenarios", json={"name": "churn-wave", "durationTicks": 5}).status_code == 201
+
+
+def test_a_scenario_that_loses_the_race_with_a_tick_is_a_409(
+    driven: tuple[TestClient, Simulator, Callable[[int], dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, simulator, _ = driven
+    tick = client.get("/api/stats").json()["tick"]
+    with_scenario = dg.Generation.with_scenario
+
+    def a_tick_meanwhile(generation: dg.Generation, *args: Any, **kwargs: Any) -> dg.Generation:
+        simulator.step()  # the world moves on between reading the tick and swapping the generation
+        return with_scenario(generation, *args, **kwargs)
+
+    monkeypatch.setattr(dg.Generation, "with_scenario", a_tick_meanwhile)
+    response = client.post("/api/scenarios", json={"name": "budget-freeze", "durationTicks": 5})
+    assert response.status_code == 409
+    assert response.json() == {"detail": "the world moved on while the scenario was being started; try again"}
+    monkeypatch.undo()
+    assert client.get("/api/scenarios").json()["runs"] == []
+    assert client.get("/api/stats").json()["tick"] == tick + 1
+    assert client.post("/api/scenarios", json={"name": "budget-freeze", "durationTicks": 5}).status_code == 201
