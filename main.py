@@ -109,9 +109,18 @@ def get_dynamodb(request: Request) -> DynamoDBSync:
     return dynamodb
 
 
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def get_sleep() -> Sleep:
+    """How a rehearsed delay waits (a test records the waits instead of timing them)."""
+    return asyncio.sleep
+
+
 SimulatorDep = Annotated[Simulator, Depends(get_simulator)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DynamoDBDep = Annotated[DynamoDBSync, Depends(get_dynamodb)]
+SleepDep = Annotated[Sleep, Depends(get_sleep)]
 
 
 def require_api_key(settings: SettingsDep, x_api_key: Annotated[str | None, Header()] = None) -> None:
@@ -886,6 +895,7 @@ def _run_info(run: dg.ScenarioRun, snapshot: dg.Snapshot) -> ScenarioRunInfo:
 async def rehearse(
     request: Request,
     settings: SettingsDep,
+    sleep: SleepDep,
     delay: Annotated[
         int | None, Query(ge=0, le=10_000, description="GET only: wait this many milliseconds before answering.")
     ] = None,
@@ -898,7 +908,7 @@ async def rehearse(
         return
     wait_ms = settings.simulated_latency_ms + (delay or 0)
     if wait_ms:
-        await asyncio.sleep(wait_ms / 1000)
+        await sleep(wait_ms / 1000)
     if fail is not None:
         raise HTTPException(fail, f"failure requested with ?fail={fail}")
 

@@ -25,6 +25,7 @@ logger = logging.getLogger("prism.simulator")
 Clock = Callable[[], datetime]
 Advance = Callable[[dg.Snapshot, dg.World], dg.Snapshot]
 TickListener = Callable[[dg.Snapshot, dg.Snapshot | None], Awaitable[None]]
+Sleep = Callable[[float], Awaitable[None]]
 
 # A gap of more ticks than this (a laptop waking from sleep) is jumped, not replayed.
 MAX_REPLAY_TICKS = 64
@@ -74,9 +75,11 @@ class Simulator:
         *,
         clock: Clock = now_utc,
         advance: Advance = dg.advance,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.settings = settings
         self.clock = clock
+        self._sleep = sleep
         self._advance = advance
         self._lock = threading.Lock()
         self._catch_up_lock = threading.Lock()
@@ -223,7 +226,7 @@ class Simulator:
         """Tick on the generation's clock until cancelled; a failing tick is counted and skipped."""
         while True:
             delay = (self.next_tick_at - self.clock()).total_seconds()
-            await asyncio.sleep(max(0.0, delay))
+            await self._sleep(max(0.0, delay))
             previous = self.snapshot
             try:
                 snapshot = await asyncio.to_thread(self.step)
@@ -241,7 +244,7 @@ class Simulator:
     async def _wait_past_failed_tick(self, previous: dg.Snapshot) -> None:
         """After a failure, wait for the following tick's time rather than retrying in a hot loop."""
         due = previous.generation.time_of(previous.tick + 2)
-        await asyncio.sleep(max(0.0, (due - self.clock()).total_seconds()))
+        await self._sleep(max(0.0, (due - self.clock()).total_seconds()))
 
     def begin_shutdown(self) -> None:
         """From any thread or a signal handler: end the change feed's streams so the server can drain."""

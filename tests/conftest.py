@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 from moto import mock_aws
 
 import main
@@ -15,6 +20,18 @@ from config import Settings, load_settings
 from main import create_app
 
 SEED = 20250115
+
+# Property tests draw fresh examples on every run; a failure is kept in .hypothesis/ and replayed first next
+# time, and its report prints the `@reproduce_failure` blob (and `@seed`) to replay it anywhere.
+hypothesis_settings.register_profile(
+    "prism",
+    database=DirectoryBasedExampleDatabase(Path(__file__).resolve().parent.parent / ".hypothesis" / "examples"),
+    derandomize=False,
+    print_blob=True,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "prism"))
 
 # In-process apps would otherwise import the drawing libraries in a background thread two seconds after
 # start-up, racing the tests' own imports; the tests that render reports load them when they need them.

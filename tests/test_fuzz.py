@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from main import create_app
@@ -22,7 +22,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app).exclude(path=list(
 
 
 @schema.parametrize()
-@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(max_examples=30)  # the rest comes from the profile in conftest.py
 def test_no_operation_answers_5xx_or_breaks_its_schema(case: schemathesis.Case) -> None:
     if case.query:
         # Asked-for failures and delays are tested on their own; here they would only hide real answers.

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -252,28 +252,49 @@ def test_fail_answers_that_status_with_a_json_body(client: TestClient, status: i
         assert str(status) in response.json()["detail"]
 
 
-def test_delay_waits_then_answers(client: TestClient) -> None:
-    started = time.perf_counter()
+def record_waits(app: FastAPI) -> list[float]:
+    """The waits rehearsed delays of this app ask for, in order (each one is still waited)."""
+    recorded: list[float] = []
+
+    async def record(seconds: float) -> None:
+        recorded.append(seconds)
+        await asyncio.sleep(seconds)
+
+    app.dependency_overrides[main.get_sleep] = lambda: record
+    return recorded
+
+
+@pytest.fixture
+def waits(app: FastAPI) -> list[float]:
+    return record_waits(app)
+
+
+def test_delay_waits_then_answers(client: TestClient, waits: list[float]) -> None:
     assert client.get("/api/leads?delay=300").status_code == 200
-    assert time.perf_counter() - started >= 0.3
-    started = time.perf_counter()
+    assert waits == [0.3]
     assert client.get("/api/leads?delay=200&fail=503").status_code == 503
-    assert time.perf_counter() - started >= 0.2
+    assert waits == [0.3, 0.2]
+    assert client.get("/api/leads").status_code == 200
+    assert waits == [0.3, 0.2]
 
 
-def test_fail_and_delay_leave_other_methods_alone(client: TestClient) -> None:
-    started = time.perf_counter()
+def test_fail_and_delay_leave_other_methods_alone(client: TestClient, waits: list[float]) -> None:
     response = client.post("/api/regenerate?fail=503&delay=2000")
     assert response.status_code == 200
-    assert time.perf_counter() - started < 1.5
+    assert waits == []
 
 
-def test_simulated_latency_slows_every_get() -> None:
-    with TestClient(main.create_app(make_settings(simulated_latency_ms=200))) as client:
+def test_simulated_latency_slows_every_get(tmp_path: Any) -> None:
+    app = main.create_app(make_settings(simulated_latency_ms=200, reports_dir=tmp_path))
+    recorded = record_waits(app)
+    with TestClient(app) as client:
         for path in ("/api/clients", "/api/clients?limit=1", "/api/technicians/tech-1", "/health"):
-            started = time.perf_counter()
+            recorded.clear()
             assert client.get(path).status_code == 200
-            assert time.perf_counter() - started >= 0.2, path
-        started = time.perf_counter()
+            assert recorded == [0.2], path
+        recorded.clear()
         assert client.get("/api/clients?delay=100").status_code == 200
-        assert time.perf_counter() - started >= 0.3
+        assert recorded == [0.3]
+        recorded.clear()
+        assert client.post("/api/regenerate").status_code == 200
+        assert recorded == []

@@ -111,7 +111,7 @@ BREAKAGES: dict[str, Callable[[Lists], None]] = {
     "status against the margin": set_field("clients", "status", "At Risk", status="Active"),
     "a churned client still listed": set_field("clients", "status", "Churned"),
     "repeated client names": lambda lists: lists["clients"][1].update(name=lists["clients"][0]["name"]),
-    "an id outside its slot": set_field("leads", "id", "lead-2"),
+    "an id outside its slot": set_field("leads", "id", "lead-99999927"),
     "price per seat per month": lambda lists: lists["licenses"][0].update(
         costPerLicense=round(lists["licenses"][0]["costPerLicense"] / 12, 2)
     ),
@@ -119,7 +119,7 @@ BREAKAGES: dict[str, Callable[[Lists], None]] = {
         potentialSavings=round(lists["licenses"][0]["availableLicenses"] * lists["licenses"][0]["costPerLicense"], 2)
         + 1
     ),
-    "twelve months of vendor scores": lambda lists: lists["vendors"][0]["performanceMetrics"].insert(
+    "seven months of vendor scores": lambda lists: lists["vendors"][0]["performanceMetrics"].insert(
         0, {"month": "2020-01", "score": 80.0}
     ),
     "satisfaction on a 1-5 scale": satisfaction_out_of_five,
@@ -154,6 +154,61 @@ BREAKAGES: dict[str, Callable[[Lists], None]] = {
 }
 
 
+# The check each breakage must trip, by the start of its message (not any assertion that happens to fail).
+CAUGHT_BY: dict[str, str] = {
+    "number as a string": r"client-1\.annualRevenue: not a JSON number",
+    "integer as a float": r"license-1\.totalLicenses: not an integer",
+    "boolean as a number": r"contract-1\.autoRenew: not a boolean",
+    "NaN": r"tech-1\.efficiency: nan",
+    "infinity in a nested object": r"dept-1\.categories\[0\]\.spend: inf",
+    "fraction of a cent": r"vendor-1\.totalSpend: 1234\.567 has more than two decimals",
+    "missing field": r"lead-\d+: fields \[",
+    "extra field": r"client-1: fields \[",
+    "unknown status word": r"vendor-1\.status: 'Active' is not one of",
+    "time without Z": r"not an ISO time with Z: '2026-11-28T09:30:00'",
+    "stamps in two formats": r"lastUpdated stamps mix formats",
+    "lastUpdated in the future": r"client-1: lastUpdated 2026-11-28T09:30:30Z after",
+    "date in another format": r"license-1\.renewalDate: not YYYY-MM-DD",
+    "monthly revenue off by two cents": r"client-1: monthlyRecurring != monthlyRevenue",
+    "margin off": r"client-1: marginPercentage",
+    "churn risk against the margin": r"churnRisk High at margin",
+    "status against the margin": r"client-\d+: status At Risk at margin",
+    "a churned client still listed": r"client-1\.status: 'Churned' is not one of",
+    "repeated client names": r"client names repeat",
+    "an id outside its slot": r"leads: ids do not follow their slots",
+    "price per seat per month": r"license-1: costPerLicense is not the yearly list price",
+    "savings of unused seats per year": r"license-1: potentialSavings",
+    "seven months of vendor scores": r"vendor-1: 7 months of performanceMetrics",
+    "satisfaction on a 1-5 scale": r"vendor-1: satisfaction looks like a 1-5 score",
+    "SLA unit as a word": r"contract-1\.slaMetrics\[0\]\.unit: 'hours' is not one of",
+    "seats that do not add up": r"license-1: availableLicenses",
+    "annual cost not 12 months": r"license-1: totalCost != annualCost",
+    "utilisation off": r"license-1: utilizationRate",
+    "compliance against usage": r"license-\d+: Over-allocated at",
+    "probability outside its stage": r"probability 100 in Prospecting",
+    "email on another domain": r"lead-\d+: .*@example\.com is not on .*'s domain",
+    "email of another person": r"lead-\d+: someone@example\.com is not ",
+    "contact in the future": r"lead-\d+: lastContact 2026-12-01 after",
+    "billable over total hours": r"tech-1: billable .* of .* hours",
+    "rate outside the role's band": r"tech-1: 999\.0/h outside",
+    "skill the role is never staffed at": r"a Help Desk Technician is never Expert",
+    "remaining not budget - spent": r"dept-1: remaining != budget - spent",
+    "categories not adding up": r"dept-1: categories do not add up to actualSpend",
+    "top category not the largest": r"dept-1: topExpenseCategory Training is not the largest",
+    "five months of history": r"dept-1: 5 months of historicalSpend",
+    "repeated department names": r"department names repeat",
+    "performance score not the latest month": r"vendor-1: performanceScore != latest month",
+    "renewal date not the contract end": r"vendor-1: renewalDate != contractEnd",
+    "vendor status against the dates": r"vendor-1: status expired, expected active",
+    "contract status against the dates": r"status Expired with \d+ days left",
+    "renewal status against autoRenew": r"renewalStatus manual",
+    "service type not the type": r"contract-1: serviceType != type",
+    "contract of a missing vendor": r"contract-1: no vendor vendor-999",
+    "vendor name that is not the vendor's": r"contract-1: vendorName",
+    "ids with a gap": r"clients: ids do not follow their slots",
+}
+
+
 def test_a_valid_world_passes(served: tuple[Lists, datetime]) -> None:
     lists, at = served
     check_items(lists, at)
@@ -164,5 +219,9 @@ def test_each_breakage_is_caught(served: tuple[Lists, datetime], breakage: str) 
     lists, at = served
     broken = copy.deepcopy(lists)
     BREAKAGES[breakage](broken)
-    with pytest.raises(AssertionError):
+    with pytest.raises(AssertionError, match=CAUGHT_BY[breakage]):
         check_items(broken, at)
+
+
+def test_every_breakage_names_the_check_it_trips() -> None:
+    assert set(CAUGHT_BY) == set(BREAKAGES)

@@ -411,3 +411,18 @@ def test_changes_are_signed_and_rounded() -> None:
 def test_starting_the_service_does_not_import_the_drawing_libraries() -> None:
     code = "import sys, main; sys.exit(any(name in sys.modules for name in ('matplotlib', 'reportlab')))"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False, timeout=60).returncode == 0
+
+
+def test_a_reports_folder_it_may_not_write_is_a_500_saying_so(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def denied(path: Path, data: bytes) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(rg, "_write_file", denied)
+    response = client.post("/api/generate-report", json={"pageType": "sales-pipeline"})
+    assert response.status_code == 500
+    assert response.json() == {"detail": "could not keep a copy of the report (Permission denied)"}
+    assert any("keeping a copy of report sales-pipeline-" in record.getMessage() for record in caplog.records)
+    metrics = client.get("/metrics").text
+    assert 'prism_reports_rendered_total{outcome="failed",page_type="sales-pipeline"} 1.0' in metrics

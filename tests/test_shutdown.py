@@ -45,10 +45,8 @@ def test_sigterm_drains_requests_ends_streams_and_exits_zero() -> None:
         for thread in threads:
             thread.start()
         time.sleep(1.2)
-        started = time.monotonic()
         process.send_signal(signal.SIGTERM)
         exit_code = process.wait(timeout=9)
-        elapsed = time.monotonic() - started
         for thread in threads:
             thread.join(timeout=5)
     finally:
@@ -59,7 +57,8 @@ def test_sigterm_drains_requests_ends_streams_and_exits_zero() -> None:
     if process.stdout:
         process.stdout.close()
     assert exit_code == 0, log
-    assert elapsed < 5, f"took {elapsed:.1f} s to stop"
+    # The stream ended at the signal, so uvicorn never had to give up on it and cancel what was running.
+    assert "timeout graceful shutdown exceeded" not in log, log
     assert results["slow"] == 200
     assert isinstance(results["stream_ended_after_events"], int)
     assert results["stream_ended_after_events"] >= 1

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
+import subprocess
 import sys
 import time
+from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 
 from telemetry import JsonLogFormatter
 from tests.conftest import make_settings
+from tests.servers import PROJECT, free_port, wait_until_healthy
 
 
 def _samples(text: str) -> dict[str, float]:
@@ -69,3 +75,38 @@ def test_json_log_lines_are_single_json_objects() -> None:
     assert entry["message"] == "tick 7 failed"
     assert "ValueError: disk on fire" in entry["exception"]
     assert entry["time"].endswith("Z")
+
+
+def test_log_format_json_writes_every_line_of_a_served_process_as_json(tmp_path: Any) -> None:
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DYNAMODB_"))},
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "DYNAMODB_ENABLED": "false",
+        "LOG_FORMAT": "json",
+        "ACCESS_LOG": "true",
+        "SIMULATOR_SEED": "7",
+        "REPORTS_DIR": str(tmp_path),
+    }
+    with open(tmp_path / "log", "w+b") as log:
+        process = subprocess.Popen([sys.executable, "main.py"], cwd=PROJECT, env=env, stdout=log, stderr=log)
+        try:
+            wait_until_healthy(f"http://127.0.0.1:{port}", process, log)
+            assert httpx.get(f"http://127.0.0.1:{port}/api/technicians/tech-1", timeout=5).status_code == 200
+        finally:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=10) == 0
+        log.seek(0)
+        lines = log.read().decode().splitlines()
+    entries = [json.loads(line) for line in lines]  # every line, uvicorn's included, is one JSON object
+    assert all(set(entry) >= {"time", "level", "logger", "message"} for entry in entries)
+    said = {(entry["logger"], entry["message"]) for entry in entries}
+    assert ("prism", f"serving generation seed=7 from tick {_served_tick(entries)} every 30s") in said
+    assert ("uvicorn.error", "Application startup complete.") in said
+    assert any(logger == "uvicorn.access" and "/api/technicians/tech-1" in message for logger, message in said)
+
+
+def _served_tick(entries: list[dict[str, Any]]) -> str:
+    message = next(entry["message"] for entry in entries if entry["message"].startswith("serving generation"))
+    return message.split(" from tick ")[1].split(" ")[0]
