@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import io
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -19,6 +20,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
+import prism.reporting.content as content_module
+import prism.reporting.store as store_module
 import report_generator as rg
 from data_generator import Snapshot
 from main import create_app
@@ -202,13 +205,13 @@ def test_metric_changes_compare_with_the_snapshot_an_hour_earlier() -> None:
 def test_second_report_of_a_tick_reuses_the_charts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     simulator = Simulator(make_settings())
     drawn: list[str] = []
-    draw = rg._draw_chart
+    draw = content_module.draw_chart
 
     def counting(spec: rg.ChartSpec) -> rg.RenderedChart:
         drawn.append(spec.title)
         return draw(spec)
 
-    monkeypatch.setattr(rg, "_draw_chart", counting)
+    monkeypatch.setattr(content_module, "draw_chart", counting)
 
     def report() -> rg.Report:
         return rg.create_report(
@@ -324,7 +327,7 @@ def test_a_render_failure_is_a_500_with_a_reason_and_a_logged_traceback(
     def broken(*args: Any, **kwargs: Any) -> bytes:
         raise RuntimeError("the printer caught fire")
 
-    monkeypatch.setattr(rg, "render_report", broken)
+    monkeypatch.setattr(store_module, "render_report", broken)
     with caplog.at_level(logging.ERROR, logger="prism.reports"):
         response = client.post("/api/generate-report", json={"pageType": "resource-allocation"})
     assert response.status_code == 500
@@ -340,7 +343,7 @@ def test_a_full_disk_is_a_507_and_the_service_carries_on(
     def disk_full(path: Path, data: bytes) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(rg, "_write_file", disk_full)
+    monkeypatch.setattr(store_module, "_write_file", disk_full)
     response = client.post("/api/generate-report")
     assert response.status_code == 507
     assert response.json() == {"detail": "no space left on the server to keep a copy of the report"}
@@ -354,7 +357,7 @@ def test_an_interrupted_write_leaves_no_partial_file(tmp_path: Path, monkeypatch
     def no_space(source: str, target: str) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(rg.os, "replace", no_space)
+    monkeypatch.setattr(os, "replace", no_space)
     with pytest.raises(OSError, match="No space"):
         rg.keep_copy(b"%PDF-1.4", "sales-pipeline-20250101T000000Z-abcdef.pdf", tmp_path, keep=5)
     assert list(tmp_path.iterdir()) == []
@@ -419,7 +422,7 @@ def test_a_reports_folder_it_may_not_write_is_a_500_saying_so(
     def denied(path: Path, data: bytes) -> None:
         raise PermissionError(errno.EACCES, "Permission denied", str(path))
 
-    monkeypatch.setattr(rg, "_write_file", denied)
+    monkeypatch.setattr(store_module, "_write_file", denied)
     response = client.post("/api/generate-report", json={"pageType": "sales-pipeline"})
     assert response.status_code == 500
     assert response.json() == {"detail": "could not keep a copy of the report (Permission denied)"}

@@ -1,0 +1,240 @@
+"""What a report is made of: page types, units, colours, business thresholds, and the frozen records
+(metrics, risks, insights, chart specs, drawn charts, page content) that the other modules pass around.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, get_args
+
+import rules
+from data_generator import Snapshot
+from models import PageType
+from prism.reporting.pdf_image import PngPixels
+
+PAGE_TYPES: tuple[PageType, ...] = get_args(PageType)
+
+
+TREND_WINDOW = timedelta(hours=1)
+
+
+CHART_DPI = 150
+
+
+CHART_WIDTH_IN = 7.0
+
+
+MAX_CHART_ROWS = 20
+
+
+NAVY = "#1F3A5F"
+
+
+BLUE = "#2F6EBA"
+
+
+TEAL = "#2A9D8F"
+
+
+AMBER = "#E9A23B"
+
+
+RED = "#D1495B"
+
+
+GREEN = "#3C9D5D"
+
+
+GREY = "#8A94A6"
+
+
+PURPLE = "#7B61A8"
+
+
+INK = "#333333"
+
+
+PALETTE = (BLUE, TEAL, AMBER, PURPLE, GREY, RED, GREEN)
+
+
+LEVEL_COLORS = {"critical": "#8E1B2B", "high": RED, "medium": AMBER, "low": GREEN}
+
+
+LEVEL_RANK = {"High": 0, "Medium": 1, "Low": 2}
+
+
+# Business thresholds the default insights are measured against.
+THIN_MARGIN = rules.HIGH_CHURN_MARGIN  # a client below it has High churn risk
+
+
+HEALTHY_MARGIN = 30.0
+
+
+SEAT_PRESSURE = 90.0  # a license this full is At Risk of running out of seats
+
+
+LOW_SEAT_USE = 70.0
+
+
+TARGET_UTILISATION = 75.0
+
+
+OVERLOADED = 90.0
+
+
+UNDERUSED = 60.0
+
+
+LOW_PERFORMANCE = 75.0
+
+
+POOR_PERFORMANCE = 65.0  # a vendor below it is put under review
+
+
+SLA_FLOOR = 90.0
+
+
+STALE_CONTACT_DAYS = 14
+
+
+RENEWAL_WINDOW_DAYS = 90
+
+
+Unit = Literal["money", "percent", "count", "hours", "score"]
+
+
+ChartKind = Literal["barh", "bar", "donut"]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricRow:
+    """One line of the key-metrics table, formatted."""
+
+    label: str
+    value: str
+    change: str
+    tone: Literal["good", "bad", "neutral"] = "neutral"
+
+
+@dataclass(frozen=True, slots=True)
+class Risk:
+    """A risk, its level and what to do about it."""
+
+    level: str
+    description: str
+    recommendation: str
+
+
+@dataclass(frozen=True, slots=True)
+class Insights:
+    """The written part of a report."""
+
+    summary: str
+    key_findings: tuple[str, ...]
+    risks: tuple[Risk, ...]
+    opportunities: tuple[str, ...]
+    recommendations: tuple[str, ...]
+    next_actions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One series of values of a chart."""
+
+    name: str
+    values: tuple[float, ...]
+    color: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChartSpec:
+    """What a chart shows; drawing it is the job of `draw_chart`."""
+
+    title: str
+    kind: ChartKind
+    labels: tuple[str, ...]
+    series: tuple[Series, ...]
+    unit: Unit = "money"
+    stacked: bool = False
+    bar_colors: tuple[str, ...] | None = None
+    legend: tuple[tuple[str, str], ...] = ()
+    reference: tuple[float, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedChart:
+    """A chart drawn as a PNG, with the size it is printed at."""
+
+    title: str
+    png: bytes
+    width_in: float
+    height_in: float
+    pixels: PngPixels  # the PNG's own compressed pixels, ready to go into a PDF as they are
+
+
+@dataclass(frozen=True, slots=True)
+class PageContent:
+    """Everything a page type computes from a snapshot (kept in the snapshot's cache)."""
+
+    page_type: PageType
+    title: str
+    dashboard: str
+    data_time: datetime
+    compared_time: datetime
+    tick: int
+    metrics: tuple[MetricRow, ...]
+    charts: tuple[RenderedChart, ...]
+    insights: Insights
+    figures: tuple[Figure, ...] = ()  # every figure of the page measured now and an hour earlier
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A figure of a page measured on the report's snapshot and on the one an hour earlier."""
+
+    label: str
+    unit: Unit
+    better: int
+    now: float | None
+    before: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A rendered report and the name its copy was kept under."""
+
+    name: str
+    pdf: bytes
+    tick: int
+
+
+class ReportError(Exception):
+    """A report could not be made; `status_code` and `reason` are what the client is told."""
+
+    def __init__(self, status_code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status_code = status_code
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class MetricDef:
+    """A key metric: how to measure it on a snapshot, its unit, and which way is good news."""
+
+    label: str
+    unit: Unit
+    better: int  # +1 when a rise is good news, -1 when it is bad news, 0 when neither
+    measure: Callable[[Snapshot], float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One dashboard's report: its titles, metrics, charts and default insights."""
+
+    dashboard: str
+    title: str
+    metrics: tuple[MetricDef, ...]
+    charts: Callable[[Snapshot], tuple[ChartSpec, ...]]
+    insights: Callable[[Snapshot], Insights]

@@ -1,0 +1,200 @@
+"""Resource allocation: team utilisation, billable hours and revenue, overloaded and idle technicians."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from data_generator import Item, Snapshot
+from prism.reporting.model import (
+    AMBER,
+    BLUE,
+    GREEN,
+    GREY,
+    MAX_CHART_ROWS,
+    OVERLOADED,
+    RED,
+    TARGET_UTILISATION,
+    TEAL,
+    UNDERUSED,
+    ChartSpec,
+    Insights,
+    Series,
+)
+from prism.reporting.text import (
+    join_names,
+    level_above,
+    pct,
+    plural_of,
+    ranked_risks,
+    share_pct,
+    summary_text,
+    totals_by,
+    usd,
+    verb,
+)
+
+
+def team_utilisation(snapshot: Snapshot) -> float:
+    """Billable over total hours, all technicians, %."""
+    technicians = snapshot.items["technicians"]
+    return share_pct(sum(t["billableHours"] for t in technicians), sum(t["totalHours"] for t in technicians))
+
+
+def billable_hours(snapshot: Snapshot) -> float:
+    """Hours billed to clients this month."""
+    return sum(technician["billableHours"] for technician in snapshot.items["technicians"])
+
+
+def billable_revenue(snapshot: Snapshot) -> float:
+    """Billable hours times hourly rate, all technicians, this month."""
+    return sum(t["billableHours"] * t["hourlyRate"] for t in snapshot.items["technicians"])
+
+
+def revenue_gap_to_target(technician: Item) -> float:
+    """Revenue a technician below the utilisation target would add by reaching it."""
+    missing_hours = technician["totalHours"] * TARGET_UTILISATION / 100 - technician["billableHours"]
+    return max(0.0, missing_hours) * technician["hourlyRate"]
+
+
+def _people(technicians: Sequence[Item]) -> str:
+    return join_names([technician["name"] for technician in technicians])
+
+
+def resource_insights(snapshot: Snapshot) -> Insights:
+    technicians = snapshot.items["technicians"]
+    utilisation, revenue = team_utilisation(snapshot), billable_revenue(snapshot)
+    hours = billable_hours(snapshot)
+    worked = sum(t["totalHours"] for t in technicians)
+    overloaded = sorted((t for t in technicians if t["utilization"] > OVERLOADED), key=lambda t: -t["utilization"])
+    underused = sorted((t for t in technicians if t["utilization"] < UNDERUSED), key=lambda t: t["utilization"])
+    gap = sum(revenue_gap_to_target(t) for t in technicians)
+    on_leave = [t for t in technicians if t["status"] == "On Leave"]
+    uncovered = [t for t in on_leave if t["activeProjects"] > 0]
+    status = totals_by(technicians, "status", lambda t: 1)
+    earners = sorted(technicians, key=lambda t: t["billableHours"] * t["hourlyRate"], reverse=True)
+    findings = [
+        f"The team billed {hours:,.0f} of {worked:,.0f} hours worked this month: {pct(utilisation)} utilisation "
+        f"against a {TARGET_UTILISATION:.0f}% target.",
+        f"Billable revenue this month is {usd(revenue)}"
+        + (
+            f"; the top earner is {earners[0]['name']} ({earners[0]['role']}) with "
+            f"{usd(earners[0]['billableHours'] * earners[0]['hourlyRate'])}."
+            if earners
+            else "."
+        ),
+        f"{plural_of(len(overloaded), 'technician')} {verb(len(overloaded))} above {OVERLOADED:.0f}% utilisation"
+        + (f" ({_people(overloaded)})." if overloaded else "."),
+        f"{plural_of(len(underused), 'technician')} {verb(len(underused))} below {UNDERUSED:.0f}%"
+        + (f" ({_people(underused)})" if underused else "")
+        + f"; bringing everyone below target up to {TARGET_UTILISATION:.0f}% would add {usd(gap)} of billable revenue.",
+        f"{int(status.get('Available', 0))} available, {int(status.get('Busy', 0))} busy and "
+        f"{int(status.get('On Leave', 0))} on leave, "
+        f"with {sum(t['activeProjects'] for t in technicians)} active projects in all.",
+    ]
+    risks = ranked_risks(
+        (
+            level_above(len(overloaded), 3, 2, 1),
+            f"{plural_of(len(overloaded), 'technician')} {verb(len(overloaded), 'works', 'work')} "
+            f"above {OVERLOADED:.0f}% "
+            f"utilisation ({_people(overloaded)}): a risk of burnout and slipping quality.",
+            f"Move work from {_people(overloaded)} to colleagues with spare capacity.",
+        ),
+        (
+            level_above(len(underused), 4, 2, 1),
+            f"{plural_of(len(underused), 'technician')} {verb(len(underused))} below {UNDERUSED:.0f}% utilisation "
+            f"({_people(underused)}).",
+            f"Assign billable project work or training with a billable follow-up to {_people(underused)}.",
+        ),
+        (
+            level_above(TARGET_UTILISATION - utilisation, 10, 5, 0.01) if technicians else None,
+            f"Team utilisation is {pct(utilisation)}, {TARGET_UTILISATION - utilisation:.1f} points below the "
+            f"{TARGET_UTILISATION:.0f}% target.",
+            "Review non-billable time (internal work, travel) and book it against clients where the contract allows.",
+        ),
+        (
+            "Medium" if uncovered else None,
+            f"{plural_of(len(uncovered), 'technician')} on leave "
+            f"{verb(len(uncovered), 'holds', 'hold')} active projects "
+            f"({_people(uncovered)}).",
+            f"Name a stand-in for each project of {_people(uncovered)}.",
+        ),
+    )
+    available = [t for t in technicians if t["status"] == "Available" and t["utilization"] < TARGET_UTILISATION]
+    recommendations = [
+        f"Rebalance work from {_people(overloaded)} to {_people(available) or 'colleagues with spare capacity'}."
+        if overloaded
+        else "",
+        f"Fill the spare capacity of {_people(underused)} with billable work." if underused else "",
+        f"Aim for {TARGET_UTILISATION:.0f}% utilisation per technician and review it weekly in the resourcing meeting.",
+        "Cross-train technicians on the most requested skills so that work can move between them.",
+    ]
+    actions = [
+        f"This week: move at least one project away from {_people(overloaded)}." if overloaded else "",
+        f"This week: plan billable work for {_people(underused)}." if underused else "",
+        f"Today: name stand-ins for the projects of {_people(uncovered)}." if uncovered else "",
+        "Next week: re-run this report to check utilisation against target.",
+    ]
+    return Insights(
+        summary=summary_text(
+            f"The team of {len(technicians)} is {pct(utilisation)} utilised against a {TARGET_UTILISATION:.0f}% target "
+            f"and billed {usd(revenue)} this month.",
+            f"{plural_of(len(overloaded), 'technician')} {verb(len(overloaded))} overloaded and "
+            f"{plural_of(len(underused), 'technician')} {verb(len(underused))} underused.",
+            risks=risks,
+        ),
+        key_findings=tuple(findings),
+        risks=risks,
+        opportunities=tuple(
+            text
+            for text in (
+                f"Reaching the {TARGET_UTILISATION:.0f}% target across the team "
+                f"would add {usd(gap)} of revenue a month."
+                if gap
+                else "",
+                f"Available technicians ({_people(available)}) can take on new client projects now."
+                if available
+                else "",
+            )
+            if text
+        ),
+        recommendations=tuple(text for text in recommendations if text),
+        next_actions=tuple(text for text in actions if text),
+    )
+
+
+def resource_charts(snapshot: Snapshot) -> tuple[ChartSpec, ...]:
+    technicians = sorted(snapshot.items["technicians"], key=lambda t: t["utilization"], reverse=True)[:MAX_CHART_ROWS]
+    role_revenue = totals_by(snapshot.items["technicians"], "role", lambda t: t["billableHours"] * t["hourlyRate"])
+    roles = sorted(role_revenue, key=lambda role: role_revenue[role], reverse=True)[:MAX_CHART_ROWS]
+    statuses = ("Available", "Busy", "On Leave")
+    status = totals_by(snapshot.items["technicians"], "status", lambda t: 1)
+
+    def band(utilisation: float) -> str:
+        return RED if utilisation > OVERLOADED else AMBER if utilisation < UNDERUSED else BLUE
+
+    return (
+        ChartSpec(
+            f"Utilisation by technician against the {TARGET_UTILISATION:.0f}% target",
+            "barh",
+            tuple(t["name"] for t in technicians),
+            (Series("Utilisation", tuple(t["utilization"] for t in technicians)),),
+            unit="percent",
+            bar_colors=tuple(band(t["utilization"]) for t in technicians),
+            legend=((f"Above {OVERLOADED:.0f}%", RED), ("In range", BLUE), (f"Below {UNDERUSED:.0f}%", AMBER)),
+            reference=(TARGET_UTILISATION, "target"),
+        ),
+        ChartSpec(
+            "Billable revenue this month by role",
+            "barh",
+            tuple(roles),
+            (Series("Billable revenue", tuple(role_revenue[role] for role in roles), TEAL),),
+        ),
+        ChartSpec(
+            "Technicians by status",
+            "donut",
+            statuses,
+            (Series("Technicians", tuple(status.get(name, 0.0) for name in statuses)),),
+            unit="count",
+            bar_colors=(GREEN, BLUE, GREY),
+        ),
+    )
