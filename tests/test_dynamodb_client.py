@@ -705,13 +705,18 @@ def test_shutdown_gives_up_after_its_grace_period(
         with TestClient(app) as client:
             wait_for(lambda: dynamodb_status(client)["last_sync_result"] == "ok")
             faults.gate = gate
+            before = app.state.simulator.snapshot
             client.post("/api/regenerate")  # every item changes: the sync of the new world gets stuck in DynamoDB
             assert faults.holding.wait(10)
         # The lifespan ended while DynamoDB still held the sync: the last sync was given up, not waited for.
         assert not gate.is_set()
         assert faults.held == 1
         mirror = app.state.dynamodb.mirror
-        total = sum(app.state.simulator.snapshot.counts.values())
+        after = app.state.simulator.snapshot
+        # Every item of the new world to put, and every id of the old world that it no longer has to delete.
+        total = sum(after.counts.values()) + sum(
+            len(set(before.by_id(kind)) - set(after.by_id(kind))) for kind in dg.ENTITY_KINDS
+        )
         assert mirror.items_pending == total
         gave_up = [record.getMessage() for record in caplog.records if "did not finish" in record.getMessage()]
         assert gave_up == [f"last DynamoDB sync did not finish in 0.3 s; {total} items and 10 KPI points not written"]

@@ -42,7 +42,7 @@ def test_a_sub_second_interval_advances_the_served_snapshot_on_the_clock() -> No
             assert current.items != first.items
             assert current.time <= now_utc()  # never a tick ahead of the clock
             assert simulator.generation.tick_at(now_utc()) >= current.tick >= first.tick + 5
-            assert simulator.ticks_computed >= 5
+            assert simulator.ticks_computed >= 1  # a loaded machine may jump several ticks at once
             assert simulator.is_running
         finally:
             await simulator.stop()
