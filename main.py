@@ -952,9 +952,24 @@ def main() -> None:
         log_config=None,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
+    _warn_if_open(settings)
     # uvicorn re-raises the stop signal once it has shut down; a drained SIGTERM is a clean exit.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     PrismServer(config).run()
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def _warn_if_open(settings: Settings) -> None:
+    """Say loudly when the service listens beyond this machine with every POST open to anyone."""
+    if settings.host not in LOOPBACK_HOSTS and settings.api_key is None:
+        logger.warning(
+            "listening on %s without API_KEY: anyone who reaches port %d can regenerate the world, start "
+            "scenarios, sync DynamoDB and render reports (every POST is open); set API_KEY to require X-API-Key",
+            settings.host,
+            settings.port,
+        )
 
 
 def _exit_cleanly(signum: int, frame: Any) -> None:

@@ -149,6 +149,30 @@ def test_python_main_py_serves_with_the_dotenv_file_of_the_working_directory(tmp
             process.wait(timeout=10)
 
 
+@pytest.mark.parametrize(
+    ("host", "api_key", "warned"), [("0.0.0.0", "", True), ("0.0.0.0", "k3y", False), ("127.0.0.1", "", False)]
+)
+def test_listening_beyond_loopback_without_an_api_key_is_said_loudly(
+    tmp_path: Path, host: str, api_key: str, warned: bool
+) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DYNAMODB_", "PORT", "HOST", "API_KEY"))}
+    env.update({"DYNAMODB_ENABLED": "false", "HOST": host, "PORT": str(port), "API_KEY": api_key})
+    with (tmp_path / "server.log").open("w+b") as log:
+        process = subprocess.Popen(
+            [sys.executable, str(PROJECT / "main.py")], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            wait_until_healthy(f"http://127.0.0.1:{port}", process, log)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+        log.seek(0)
+        said = log.read().decode()
+    line = f"WARNING prism: listening on {host} without API_KEY: anyone who reaches port {port} can regenerate"
+    assert (line in said) is warned, said
+
+
 def test_contracts_without_vendors_are_refused() -> None:
     with pytest.raises(SettingsError, match="CONTRACT_COUNT"):
         load_settings(_env_file=None, vendor_count=0, contract_count=5)
