@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, ClassVar, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import catalogue as cat
 import rules
@@ -167,12 +167,7 @@ class Ch:
     AUTO_RENEW, NOTICE, SLA, SLA_BASE, CLAUSES, CONTRACT_TYPE, VALUE_BASE = 100, 101, 102, 104, 105, 106, 107
 
 
-SCENARIOS: dict[str, str] = {
-    "churn-wave": "Client margins are squeezed; churn risk and At Risk statuses rise.",
-    "renewal-season": "Contract ends and license renewals are pulled forward; more of them expire soon.",
-    "vendor-outage": "One vendor's performance and its contracts' SLA figures and compliance fall.",
-    "budget-freeze": "Department spending slows; monthly variance turns positive.",
-}
+SCENARIOS = rules.SCENARIOS
 
 
 @dataclass(frozen=True, slots=True)
@@ -634,7 +629,9 @@ class World:
         price = _cents(product.annual_price)
         annual = total * price
         utilization = _pct(used, total)
-        compliance = "Over-allocated" if used >= total else "At Risk" if utilization >= 90 else "Compliant"
+        compliance = (
+            "Over-allocated" if used >= total else "At Risk" if utilization >= rules.SEAT_PRESSURE else "Compliant"
+        )
         renewal = _pull_forward(
             moment.date(),
             self._cycle_end(rng, moment.date(), 365, Ch.RENEWAL_PHASE),
@@ -662,14 +659,6 @@ class World:
 
     # --- leads -----------------------------------------------------------------------
 
-    _OPEN_STAGES: ClassVar[tuple[str, ...]] = ("Prospecting", "Qualification", "Proposal", "Negotiation")
-    _PROBABILITY: ClassVar[dict[str, tuple[int, int]]] = {
-        "Prospecting": (5, 15),
-        "Qualification": (20, 35),
-        "Proposal": (40, 60),
-        "Negotiation": (65, 85),
-    }
-
     def _lead(self, index: int, tick: int) -> Built:
         cycle, start_tick, ends = self._cycle("leads", index, tick)
         window = ends - start_tick
@@ -677,7 +666,8 @@ class World:
         rng = Rng(self.seed, (self.rng("leads", index).key << 32) + serial)
         won = rng.unit(Ch.OUTCOME) < 0.3
         furthest = 4 if won else rng.integer(1, 4, Ch.FURTHEST)
-        stages = (*self._OPEN_STAGES[:furthest], "Closed Won" if won else "Closed Lost")
+        closed: rules.LeadStage = "Closed Won" if won else "Closed Lost"
+        stages = (*rules.OPEN_STAGES[:furthest], closed)
         open_span = int(window * 0.85)
         segment = max(1, open_span // furthest)
         boundaries = [start_tick + segment * s for s in range(1, furthest)] + [start_tick + open_span, ends]
@@ -694,11 +684,8 @@ class World:
         employees = int(12 * 100 ** rng.unit(Ch.SIZE))
         value = _cents(employees * rng.between(900, 1900, Ch.VALUE) * (1 + 0.03 * rng.drift(Ch.VALUE + 1, tick)))
         value = _with_parity(max(value, 500_000), self.change_parity("leads", index, tick), 500_000, 1 << 62)
-        if stage in self._PROBABILITY:
-            low, high = self._PROBABILITY[stage]
-            probability = rng.integer(low, high, Ch.CLOSE + 100, stage_index)
-        else:
-            probability = 100 if stage == "Closed Won" else 0
+        low, high = rules.STAGE_PROBABILITY[stage]
+        probability = rng.integer(low, high, Ch.CLOSE + 100, stage_index)
         close = started + timedelta(days=rng.integer(21, 120, Ch.CLOSE))
         last_contact = moment.date() - timedelta(days=rng.integer(0, 6, Ch.LAST_CONTACT, tick))
         item = {
@@ -891,10 +878,10 @@ class World:
         days_left = (end - today).days
         if days_left <= 0:
             status = "expired"
-        elif days_left <= 90:
+        elif days_left <= rules.EXPIRING_WITHIN_DAYS:
             status = "expiring-soon"
         else:
-            status = "under-review" if current < 65 else "active"
+            status = "under-review" if current < rules.UNDER_REVIEW_BELOW else "active"
         first, last = _person(rng, Ch.NAME_A, Ch.NAME_B)
         item = {
             "id": f"vendor-{index + 1}",
@@ -964,7 +951,9 @@ class World:
         start, end, next_cycle = self._agreement(rng, today, term_days)
         end = _pull_forward(today, end, self.generation.scenario_intensity("renewal-season", tick))
         days_left = (end - today).days
-        status = "Expired" if days_left <= 0 else "Expiring Soon" if days_left <= 90 else "Active"
+        status = (
+            "Expired" if days_left <= 0 else "Expiring Soon" if days_left <= rules.EXPIRING_WITHIN_DAYS else "Active"
+        )
         renewal = "auto-renew" if auto_renew else "expiring" if status != "Active" else "manual"
         contract_type = rng.choice(cat.CONTRACT_TYPES_BY_CATEGORY[kind.category], Ch.CONTRACT_TYPE)
         annual = _cents(rng.between(*kind.annual_value, Ch.VALUE_BASE) * rng.between(0.15, 0.6, Ch.VALUE)) // 100 * 100

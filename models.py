@@ -6,13 +6,20 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rules import AT_RISK_MARGIN, HIGH_CHURN_MARGIN, MEDIUM_CHURN_MARGIN, ChurnRisk, ClientStatus
+from rules import (
+    AT_RISK_MARGIN,
+    HIGH_CHURN_MARGIN,
+    MEDIUM_CHURN_MARGIN,
+    ChurnRisk,
+    ClientStatus,
+    LeadStage,
+    ScenarioName,
+)
 
 ContractType = Literal["Standard", "Premium", "Enterprise"]
 
 LicenseType = Literal["User", "Device", "Concurrent"]
 ComplianceStatus = Literal["Compliant", "At Risk", "Over-allocated"]
-LeadStage = Literal["Prospecting", "Qualification", "Proposal", "Negotiation", "Closed Won", "Closed Lost"]
 TechnicianStatus = Literal["Available", "Busy", "On Leave"]
 SkillLevel = Literal["Junior", "Mid", "Senior", "Expert"]
 SpendTrend = Literal["up", "down", "stable"]
@@ -371,9 +378,7 @@ class ScenarioRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Literal["churn-wave", "renewal-season", "vendor-outage", "budget-freeze"] = Field(
-        description="Which scenario.", examples=["churn-wave"]
-    )
+    name: ScenarioName = Field(description="Which scenario.", examples=["churn-wave"])
     durationTicks: int = Field(120, ge=1, le=100_000, description="How many ticks it lasts.")
     vendorId: str | None = Field(
         None,

@@ -7,4 +7,3 @@ the tests and the benchmarks use.
 
 from prism.reporting import *  # noqa: F403
 from prism.reporting import __all__ as __all__
-from prism.reporting.pages.clients import monthly_recurring_revenue as monthly_recurring_revenue

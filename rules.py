@@ -11,6 +11,8 @@ from typing import Literal
 
 ClientStatus = Literal["Active", "At Risk"]
 ChurnRisk = Literal["Low", "Medium", "High"]
+LeadStage = Literal["Prospecting", "Qualification", "Proposal", "Negotiation", "Closed Won", "Closed Lost"]
+ScenarioName = Literal["churn-wave", "renewal-season", "vendor-outage", "budget-freeze"]
 
 # A client is At Risk exactly when its margin is under this percentage.
 AT_RISK_MARGIN = 20.0
@@ -29,3 +31,30 @@ def churn_risk(margin_percentage: float) -> ChurnRisk:
     if margin_percentage < HIGH_CHURN_MARGIN:
         return "High"
     return "Medium" if margin_percentage < MEDIUM_CHURN_MARGIN else "Low"
+
+
+# The pipeline: the open stages in order, the closed ones, and the win probability (%) each stage allows.
+OPEN_STAGES: tuple[LeadStage, ...] = ("Prospecting", "Qualification", "Proposal", "Negotiation")
+CLOSED_STAGES: frozenset[LeadStage] = frozenset({"Closed Won", "Closed Lost"})
+STAGE_PROBABILITY: dict[LeadStage, tuple[int, int]] = {
+    "Prospecting": (5, 15),
+    "Qualification": (20, 35),
+    "Proposal": (40, 60),
+    "Negotiation": (65, 85),
+    "Closed Won": (100, 100),
+    "Closed Lost": (0, 0),
+}
+
+# A license with this share of its seats in use (or more) is At Risk of running out of seats.
+SEAT_PRESSURE = 90.0
+# A vendor scoring below this, with its agreement not near its end, is put under review.
+UNDER_REVIEW_BELOW = 65.0
+# Within this many days of its end an agreement or a contract is expiring soon.
+EXPIRING_WITHIN_DAYS = 90
+
+SCENARIOS: dict[ScenarioName, str] = {
+    "churn-wave": "Client margins are squeezed; churn risk and At Risk statuses rise.",
+    "renewal-season": "Contract ends and license renewals are pulled forward; more of them expire soon.",
+    "vendor-outage": "One vendor's performance and its contracts' SLA figures and compliance fall.",
+    "budget-freeze": "Department spending slows; monthly variance turns positive.",
+}

@@ -200,7 +200,7 @@ def test_last_event_id_replays_exactly_the_missed_events(base: str) -> None:
         continuous = steady.until_tick(replayed[-1]["data"]["tick"])
     missed = [event for event in continuous if event["data"]["tick"] > last_seen["data"]["tick"]]
     assert [event_key(event) for event in replayed] == [event_key(event) for event in missed]
-    assert len(missed) >= 5
+    assert len(missed) >= 2  # a loaded machine may announce several ticks in one event
 
 
 @pytest.mark.parametrize("last_event_id", ["1-1", "not an id", "{seed}-1000"])

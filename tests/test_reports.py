@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
+import kpis
 import prism.reporting.content as content_module
 import prism.reporting.store as store_module
 import report_generator as rg
@@ -197,7 +198,7 @@ def test_metric_changes_compare_with_the_snapshot_an_hour_earlier() -> None:
     earlier = rg.hour_earlier(snapshot, simulator.snapshot_at)
     assert snapshot.tick - earlier.tick == 120  # 30 s ticks
     rows = {row.label: row for row in rg.metric_rows(rg.PAGES["client-profitability"], snapshot, earlier)}
-    revenue = rg.monthly_recurring_revenue
+    revenue = kpis.total_mrr
     assert rows["Monthly recurring revenue"].value == rg.usd(revenue(snapshot))
     assert rows["Monthly recurring revenue"].change == rg.format_change(revenue(snapshot) - revenue(earlier), "money")
 

@@ -72,7 +72,7 @@ THIN_MARGIN = rules.HIGH_CHURN_MARGIN  # a client below it has High churn risk
 HEALTHY_MARGIN = 30.0
 
 
-SEAT_PRESSURE = 90.0  # a license this full is At Risk of running out of seats
+SEAT_PRESSURE = rules.SEAT_PRESSURE  # a license this full is At Risk of running out of seats
 
 
 LOW_SEAT_USE = 70.0
@@ -90,7 +90,7 @@ UNDERUSED = 60.0
 LOW_PERFORMANCE = 75.0
 
 
-POOR_PERFORMANCE = 65.0  # a vendor below it is put under review
+POOR_PERFORMANCE = rules.UNDER_REVIEW_BELOW  # a vendor below it is put under review
 
 
 SLA_FLOOR = 90.0
@@ -99,7 +99,7 @@ SLA_FLOOR = 90.0
 STALE_CONTACT_DAYS = 14
 
 
-RENEWAL_WINDOW_DAYS = 90
+RENEWAL_WINDOW_DAYS = rules.EXPIRING_WITHIN_DAYS
 
 
 Unit = Literal["money", "percent", "count", "hours", "score"]

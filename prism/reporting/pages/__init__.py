@@ -8,15 +8,25 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from data_generator import Item, Snapshot
+from kpis import (
+    active_contracts,
+    at_risk_clients,
+    average_margin,
+    department_spend,
+    license_utilization,
+    open_leads,
+    pipeline_value,
+    technician_utilization,
+    total_mrr,
+    vendor_spend,
+    weighted_pipeline_value,
+)
 from models import PageType
 from prism.reporting.model import OVERLOADED, RENEWAL_WINDOW_DAYS, MetricDef, Page
 from prism.reporting.pages.clients import (
     annual_gross_profit,
-    at_risk_clients,
-    average_margin,
     client_charts,
     client_insights,
-    monthly_recurring_revenue,
     top_fifth_revenue_share,
 )
 from prism.reporting.pages.licenses import (
@@ -25,18 +35,14 @@ from prism.reporting.pages.licenses import (
     license_renewals,
     monthly_license_cost,
     over_allocated_licenses,
-    seat_utilisation,
     unused_seats,
     wasted_license_spend,
 )
 from prism.reporting.pages.pipeline import (
     average_deal_size,
     closing_soon,
-    open_leads,
-    open_pipeline_value,
     pipeline_charts,
     pipeline_insights,
-    weighted_pipeline,
     win_rate,
 )
 from prism.reporting.pages.resources import (
@@ -44,11 +50,9 @@ from prism.reporting.pages.resources import (
     billable_revenue,
     resource_charts,
     resource_insights,
-    team_utilisation,
 )
 from prism.reporting.pages.spend import (
     annual_budget,
-    month_spend,
     month_variance,
     over_monthly_budget,
     spend_charts,
@@ -57,13 +61,11 @@ from prism.reporting.pages.spend import (
     spent_year_to_date,
 )
 from prism.reporting.pages.vendors import (
-    active_contracts,
     average_sla_compliance,
     expiring_contracts,
     top_vendor_share,
     vendor_charts,
     vendor_insights,
-    vendor_spend,
 )
 from prism.reporting.text import mean, share_pct
 
@@ -72,7 +74,7 @@ PAGES: dict[PageType, Page] = {
         "Client Profitability",
         "Client Profitability Report",
         (
-            MetricDef("Monthly recurring revenue", "money", 1, monthly_recurring_revenue),
+            MetricDef("Monthly recurring revenue", "money", 1, total_mrr),
             MetricDef("Average margin", "percent", 1, average_margin),
             MetricDef("Annual gross profit", "money", 1, annual_gross_profit),
             MetricDef("Clients at risk", "count", -1, lambda s: len(at_risk_clients(s))),
@@ -92,7 +94,7 @@ PAGES: dict[PageType, Page] = {
         "Software License Report",
         (
             MetricDef("Monthly license cost", "money", -1, monthly_license_cost),
-            MetricDef("Seat utilisation", "percent", 1, seat_utilisation),
+            MetricDef("Seat utilisation", "percent", 1, license_utilization),
             MetricDef("Unused seats", "count", -1, unused_seats),
             MetricDef("Monthly cost of unused seats", "money", -1, wasted_license_spend),
             MetricDef("Over-allocated licenses", "count", -1, lambda s: len(over_allocated_licenses(s))),
@@ -107,8 +109,8 @@ PAGES: dict[PageType, Page] = {
         "Sales Pipeline",
         "Sales Pipeline Report",
         (
-            MetricDef("Open pipeline value", "money", 1, open_pipeline_value),
-            MetricDef("Weighted pipeline value", "money", 1, weighted_pipeline),
+            MetricDef("Open pipeline value", "money", 1, pipeline_value),
+            MetricDef("Weighted pipeline value", "money", 1, weighted_pipeline_value),
             MetricDef("Open opportunities", "count", 1, lambda s: len(open_leads(s))),
             MetricDef("Win rate", "percent", 1, win_rate),
             MetricDef("Average open deal size", "money", 1, average_deal_size),
@@ -123,7 +125,7 @@ PAGES: dict[PageType, Page] = {
         "Resource Allocation",
         "Resource Allocation Report",
         (
-            MetricDef("Team utilisation", "percent", 1, team_utilisation),
+            MetricDef("Team utilisation", "percent", 1, technician_utilization),
             MetricDef("Billable hours this month", "hours", 1, billable_hours),
             MetricDef("Billable revenue this month", "money", 1, billable_revenue),
             MetricDef(
@@ -152,7 +154,7 @@ PAGES: dict[PageType, Page] = {
             MetricDef("Annual budget", "money", 0, annual_budget),
             MetricDef("Spent this year to date", "money", 0, spent_year_to_date),
             MetricDef("Spend pace against the calendar", "percent", -1, spend_pace),
-            MetricDef("Spend this month", "money", -1, month_spend),
+            MetricDef("Spend this month", "money", -1, department_spend),
             MetricDef("Monthly variance (negative = over)", "money", 1, month_variance),
             MetricDef("Departments over monthly budget", "count", -1, lambda s: len(over_monthly_budget(s))),
         ),

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from data_generator import Item, Snapshot
+from kpis import at_risk_clients, average_margin, total_mrr
 from prism.reporting.model import (
     AMBER,
     BLUE,
@@ -26,7 +27,6 @@ from prism.reporting.text import (
     is_within,
     join_names,
     level_above,
-    mean,
     pct,
     plural_of,
     ranked_risks,
@@ -39,24 +39,9 @@ from prism.reporting.text import (
 )
 
 
-def monthly_recurring_revenue(snapshot: Snapshot) -> float:
-    """Sum of the clients' monthly recurring revenue."""
-    return sum(client["monthlyRecurring"] for client in snapshot.items["clients"])
-
-
-def average_margin(snapshot: Snapshot) -> float:
-    """Mean of the clients' margin percentages."""
-    return mean(client["marginPercentage"] for client in snapshot.items["clients"])
-
-
 def annual_gross_profit(snapshot: Snapshot) -> float:
     """Revenue less cost to serve over all clients, per year."""
     return sum(client["annualRevenue"] - client["annualCosts"] for client in snapshot.items["clients"])
-
-
-def at_risk_clients(snapshot: Snapshot) -> list[Item]:
-    """Clients whose status is At Risk."""
-    return [client for client in snapshot.items["clients"] if client["status"] == "At Risk"]
 
 
 def top_fifth_revenue_share(snapshot: Snapshot) -> float:
@@ -72,7 +57,7 @@ def _client_names(clients: Sequence[Item]) -> str:
 def client_insights(snapshot: Snapshot) -> Insights:
     clients = snapshot.items["clients"]
     today = today_of(snapshot)
-    mrr, margin = monthly_recurring_revenue(snapshot), average_margin(snapshot)
+    mrr, margin = total_mrr(snapshot), average_margin(snapshot)
     at_risk = at_risk_clients(snapshot)
     by_margin = sorted(clients, key=lambda client: client["marginPercentage"])
     thin = [client for client in by_margin if client["marginPercentage"] < THIN_MARGIN]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from data_generator import Item, Snapshot
+from kpis import license_utilization
 from prism.reporting.model import (
     AMBER,
     BLUE,
@@ -38,12 +39,6 @@ from prism.reporting.text import (
 def monthly_license_cost(snapshot: Snapshot) -> float:
     """Monthly cost of every seat of every license."""
     return sum(license["monthlyCost"] for license in snapshot.items["licenses"])
-
-
-def seat_utilisation(snapshot: Snapshot) -> float:
-    """Seats in use over seats bought, all licenses, %."""
-    licenses = snapshot.items["licenses"]
-    return share_pct(sum(lic["usedLicenses"] for lic in licenses), sum(lic["totalLicenses"] for lic in licenses))
 
 
 def unused_seats(snapshot: Snapshot) -> int:
@@ -86,7 +81,7 @@ def license_insights(snapshot: Snapshot) -> Insights:
     waste_share = share_pct(waste, cost)
     findings = [
         f"{plural_of(len(licenses), 'license')} cost {usd(cost)} a month ({usd(cost * 12)} a year); "
-        f"{used:,} of {total:,} seats are in use ({pct(seat_utilisation(snapshot))}).",
+        f"{used:,} of {total:,} seats are in use ({pct(license_utilization(snapshot))}).",
         f"Unused seats cost {usd(waste)} a month, {usd(waste * 12)} a year: {pct(waste_share)} of license spend.",
         f"{plural_of(len(full), 'license')} {verb(len(full))} over-allocated (every seat taken) and "
         f"{len(pressed)} more {verb(len(pressed))} at {SEAT_PRESSURE:.0f}% of their seats or above.",
@@ -149,7 +144,7 @@ def license_insights(snapshot: Snapshot) -> Insights:
     return Insights(
         summary=summary_text(
             f"The business pays {usd(cost)} a month for software licenses "
-            f"and uses {pct(seat_utilisation(snapshot))} of its seats.",
+            f"and uses {pct(license_utilization(snapshot))} of its seats.",
             f"Unused seats cost {usd(waste)} a month, and {plural_of(len(renewing), 'license')} "
             f"{verb(len(renewing), 'renews', 'renew')} in the next {RENEWAL_WINDOW_DAYS} days.",
             risks=risks,

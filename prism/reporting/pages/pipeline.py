@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from data_generator import Item, Snapshot
+from kpis import open_leads, pipeline_value, weighted_pipeline_value
 from prism.reporting.model import BLUE, PURPLE, STALE_CONTACT_DAYS, TEAL, ChartSpec, Insights, Series
 from prism.reporting.text import (
     by_month,
@@ -26,26 +27,7 @@ from prism.reporting.text import (
     usd,
     verb,
 )
-
-CLOSED_STAGES = frozenset({"Closed Won", "Closed Lost"})
-
-
-OPEN_STAGES = ("Prospecting", "Qualification", "Proposal", "Negotiation")
-
-
-def open_leads(snapshot: Snapshot) -> list[Item]:
-    """Leads not yet won or lost."""
-    return [lead for lead in snapshot.items["leads"] if lead["stage"] not in CLOSED_STAGES]
-
-
-def open_pipeline_value(snapshot: Snapshot) -> float:
-    """Value of the open leads."""
-    return sum(lead["value"] for lead in open_leads(snapshot))
-
-
-def weighted_pipeline(snapshot: Snapshot) -> float:
-    """Value of the open leads weighted by their probability."""
-    return sum(lead["value"] * lead["probability"] / 100 for lead in open_leads(snapshot))
+from rules import OPEN_STAGES
 
 
 def win_rate(snapshot: Snapshot) -> float | None:
@@ -73,7 +55,7 @@ def _companies(leads: Sequence[Item]) -> str:
 def pipeline_insights(snapshot: Snapshot) -> Insights:
     leads, today = snapshot.items["leads"], today_of(snapshot)
     active = open_leads(snapshot)
-    value, weighted, rate = open_pipeline_value(snapshot), weighted_pipeline(snapshot), win_rate(snapshot)
+    value, weighted, rate = pipeline_value(snapshot), weighted_pipeline_value(snapshot), win_rate(snapshot)
     won = [lead for lead in leads if lead["stage"] == "Closed Won"]
     lost = [lead for lead in leads if lead["stage"] == "Closed Lost"]
     stage_value = totals_by(active, "stage", lambda lead: lead["value"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from data_generator import Item, Snapshot
+from kpis import technician_utilization
 from prism.reporting.model import (
     AMBER,
     BLUE,
@@ -26,18 +27,11 @@ from prism.reporting.text import (
     pct,
     plural_of,
     ranked_risks,
-    share_pct,
     summary_text,
     totals_by,
     usd,
     verb,
 )
-
-
-def team_utilisation(snapshot: Snapshot) -> float:
-    """Billable over total hours, all technicians, %."""
-    technicians = snapshot.items["technicians"]
-    return share_pct(sum(t["billableHours"] for t in technicians), sum(t["totalHours"] for t in technicians))
 
 
 def billable_hours(snapshot: Snapshot) -> float:
@@ -62,7 +56,7 @@ def _people(technicians: Sequence[Item]) -> str:
 
 def resource_insights(snapshot: Snapshot) -> Insights:
     technicians = snapshot.items["technicians"]
-    utilisation, revenue = team_utilisation(snapshot), billable_revenue(snapshot)
+    utilisation, revenue = technician_utilization(snapshot), billable_revenue(snapshot)
     hours = billable_hours(snapshot)
     worked = sum(t["totalHours"] for t in technicians)
     overloaded = sorted((t for t in technicians if t["utilization"] > OVERLOADED), key=lambda t: -t["utilization"])

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from data_generator import Item, Snapshot
+from kpis import department_spend
 from prism.reporting.model import BLUE, MAX_CHART_ROWS, RED, TEAL, ChartSpec, Insights, Series
 from prism.reporting.text import (
     join_names,
@@ -46,11 +47,6 @@ def spend_pace(snapshot: Snapshot) -> float:
     return share_pct(share_pct(spent_year_to_date(snapshot), annual_budget(snapshot)), year_elapsed(snapshot))
 
 
-def month_spend(snapshot: Snapshot) -> float:
-    """Spend of all departments this month."""
-    return sum(department["actualSpend"] for department in snapshot.items["departments"])
-
-
 def month_variance(snapshot: Snapshot) -> float:
     """Monthly budget less this month's spend, all departments (negative when over)."""
     return sum(department["variance"] for department in snapshot.items["departments"])
@@ -81,7 +77,7 @@ def spend_insights(snapshot: Snapshot) -> Insights:
     rising = [d for d in departments if d["trend"] == "up"]
     categories = totals_by((c for d in departments for c in d["categories"]), "name", lambda c: c["spend"])
     top_category = max(categories, key=lambda name: categories[name]) if categories else None
-    this_month = month_spend(snapshot)
+    this_month = department_spend(snapshot)
     findings = [
         f"Departments have spent {usd(spent)} of their {usd(budget)} annual budget ({pct(share_pct(spent, budget))}) "
         f"with {pct(elapsed)} of the year gone.",

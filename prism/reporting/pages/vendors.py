@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from data_generator import Item, Snapshot
+from kpis import active_contracts, vendor_spend
 from prism.reporting.model import (
     AMBER,
     BLUE,
@@ -38,20 +39,10 @@ from prism.reporting.text import (
 )
 
 
-def vendor_spend(snapshot: Snapshot) -> float:
-    """Spend with all vendors over the last twelve months."""
-    return sum(vendor["totalSpend"] for vendor in snapshot.items["vendors"])
-
-
 def top_vendor_share(snapshot: Snapshot, count: int = 3) -> float:
     """Share of vendor spend going to the largest `count` vendors, %."""
     spends = sorted((vendor["totalSpend"] for vendor in snapshot.items["vendors"]), reverse=True)
     return share_pct(sum(spends[:count]), sum(spends))
-
-
-def active_contracts(snapshot: Snapshot) -> list[Item]:
-    """Contracts not expired."""
-    return [contract for contract in snapshot.items["contracts"] if contract["status"] != "Expired"]
 
 
 def expiring_contracts(snapshot: Snapshot) -> list[Item]:
