@@ -31,6 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 import data_generator as dg
 from config import Settings, now_utc
 from kpis import compute_kpis
+from lease import LeaseLost, WriterLease
 from models import DynamoDBStatus, SyncResult, TableSyncCounts
 
 logger = logging.getLogger("prism.dynamodb")
@@ -61,6 +62,8 @@ METRIC_TTL = timedelta(days=7)
 # KPI points waiting for DynamoDB are kept up to this many; beyond it the oldest are dropped and counted.
 MAX_PENDING_METRICS = 50_000
 SHUTDOWN_SYNC_SECONDS = 4.0
+# A reader keeps the KPI points of this many lease durations, for the ticks a dead writer left unwritten.
+KPI_KEPT_LEASES = 3
 _IAM_HINT = "the role needs dynamodb:DescribeTable, CreateTable, UpdateTimeToLive, Scan and BatchWriteItem"
 
 
@@ -173,7 +176,7 @@ def describe_error(exc: BaseException) -> str:
         return f"{exc}{hint}"
     if isinstance(exc, NoCredentialsError):
         return f"{exc} (set AWS credentials, AWS_PROFILE or an instance role)"
-    if isinstance(exc, BotoCoreError | MirrorError):
+    if isinstance(exc, BotoCoreError | MirrorError | LeaseLost):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
 
@@ -238,6 +241,9 @@ class DynamoMirror:
         self._metrics: dict[str, dict[str, Attribute]] = {}
         self._last_metric_tick: tuple[int, int] | None = None
         self._checked_at: float | None = None
+        # While a sync runs for the lease's holder: raises LeaseLost unless the lease still allows a write.
+        self._gate: Callable[[], None] | None = None
+        client.meta.events.register("before-send.dynamodb.BatchWriteItem", self._before_send)
         self.syncing = False
         self.items_pending = 0
         self.metrics_dropped = 0
@@ -284,33 +290,66 @@ class DynamoMirror:
                 self.metrics_dropped += 1
 
     def sync(
-        self, snapshot: dg.Snapshot, *, check: bool = False, deep: bool = False, deadline: float | None = None
+        self,
+        snapshot: dg.Snapshot,
+        *,
+        check: bool = False,
+        deep: bool = False,
+        deadline: float | None = None,
+        gate: Callable[[], None] | None = None,
     ) -> SyncOutcome:
         """Make the tables equal to the snapshot; never raises, the outcome says what happened.
 
         `check` looks at the tables first (they exist and are the ones written before); `deep` also reads every
-        item back, so that items changed or deleted behind the mirror's back are written again.
+        item back, so that items changed or deleted behind the mirror's back are written again. `gate` is asked
+        before the sync and right before every write request leaves; it raises to stop the sync there.
         """
         with self._sync_lock:
             self.syncing = True
             outcome = SyncOutcome(tick=snapshot.tick, started_at=now_utc())
             started = time.perf_counter()
+            self._gate = gate
             try:
                 writes = self._plan(snapshot)  # before any network call, so that the pending count is right
+                if gate is not None:
+                    gate()
                 if check or deep or self._check_due():
                     self._check_tables(snapshot, deep=deep)
                     writes = self._plan(snapshot)
                 self._write(writes, outcome, deadline)
             except Exception as exc:
                 outcome.error = describe_error(exc)
-                if not isinstance(exc, BotoCoreError | ClientError | MirrorError):
+                if not isinstance(exc, BotoCoreError | ClientError | MirrorError | LeaseLost):
                     logger.exception("DynamoDB sync of tick %d failed", snapshot.tick)
             finally:
+                self._gate = None
                 outcome.duration_ms = (time.perf_counter() - started) * 1000
                 outcome.pending = self.items_pending
                 self._account(outcome)
                 self.syncing = False
             return outcome
+
+    def _before_send(self, **_: Any) -> None:
+        gate = self._gate
+        if gate is not None:
+            gate()
+
+    def keep_recent_metrics(self, since: float) -> None:
+        """Forget queued KPI points older than `since` (epoch seconds): a reader keeps only what a successor needs."""
+        with self._metrics_lock:
+            for key in [key for key, point in self._metrics.items() if float(point["timestamp"]["N"]) < since]:
+                del self._metrics[key]
+
+    def ensure_metrics_table(self) -> None:
+        """Create the metrics table when it is missing (the lease lives there); MirrorError when not allowed."""
+        if self._describe(self.tables[METRICS]) is not None:
+            return
+        if not self.create_tables:
+            raise MirrorError(
+                f"DynamoDB table {self.tables[METRICS]} does not exist and DYNAMODB_CREATE_TABLES is false"
+            )
+        self._create(METRICS)
+        self._await_created(METRICS)
 
     def _account(self, outcome: SyncOutcome) -> None:
         self.syncs += 1
@@ -588,10 +627,19 @@ def _put_point(point: dict[str, Attribute]) -> dict[str, Any]:
 class DynamoDBSync:
     """Runs the mirror's syncs in a thread of their own: after ticks, on demand and at shutdown."""
 
-    def __init__(self, mirror: DynamoMirror | None, *, reason: str | None = None, region: str | None = None) -> None:
+    def __init__(
+        self,
+        mirror: DynamoMirror | None,
+        *,
+        reason: str | None = None,
+        region: str | None = None,
+        lease: WriterLease | None = None,
+    ) -> None:
         self.mirror = mirror
         self.reason = reason
         self.region = region
+        self.lease = lease
+        self._keeper: asyncio.Task[None] | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._lock = asyncio.Lock()
         self._wanted: dg.Snapshot | None = None
@@ -618,8 +666,16 @@ class DynamoDBSync:
         mirror = DynamoMirror(
             client, prefix=settings.dynamodb_table_prefix, create_tables=settings.dynamodb_create_tables
         )
+        lease = WriterLease(
+            client,
+            table=mirror.tables[METRICS],
+            duration=settings.dynamodb_lease_ticks * settings.update_interval_seconds,
+            # Twice a tick: a dead writer's successor takes over within the lease and a tick.
+            poll_every=settings.update_interval_seconds / 2,
+            ensure_table=mirror.ensure_metrics_table,
+        )
         logger.info("DynamoDB sync is on: %s, tables %s*", client.meta.endpoint_url, settings.dynamodb_table_prefix)
-        return cls(mirror, region=settings.aws_region)
+        return cls(mirror, region=settings.aws_region, lease=lease)
 
     @property
     def enabled(self) -> bool:
@@ -632,6 +688,22 @@ class DynamoDBSync:
             return
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prism-dynamodb")
         self.request(snapshot)
+        if self.lease is not None:
+            self._keeper = asyncio.get_running_loop().create_task(self._keep_lease(self.lease), name="prism-lease")
+
+    async def _keep_lease(self, lease: WriterLease) -> None:
+        """Renew the lease (or watch it) on its own clock, in a thread of its own: a long sync never delays it."""
+        failing = False
+        while True:
+            await asyncio.sleep(lease.renew_every if lease.may_write() else lease.poll_every)
+            try:
+                await asyncio.to_thread(lease.step)
+            except Exception as exc:
+                # Once per outage; the syncs' own status and logs tell the rest.
+                (logger.debug if failing else logger.warning)("could not renew or read the writer's lease: %s", exc)
+                failing = True
+            else:
+                failing = False
 
     async def on_tick(self, snapshot: dg.Snapshot, previous: dg.Snapshot | None) -> None:
         """Tick listener: queue the tick's KPIs and a sync, returning at once."""
@@ -662,15 +734,54 @@ class DynamoDBSync:
         return max(0.0, mirror.last_failure_at + delay - time.monotonic())
 
     async def _run(
-        self, snapshot: dg.Snapshot, *, check: bool, deep: bool = False, deadline: float | None = None
-    ) -> SyncOutcome:
+        self,
+        snapshot: dg.Snapshot,
+        *,
+        check: bool,
+        deep: bool = False,
+        deadline: float | None = None,
+        manual: bool = False,
+    ) -> SyncOutcome | None:
         if self.mirror is None or self._executor is None:
             raise RuntimeError("the DynamoDB mirror has not started")
         async with self._lock:
-            job = functools.partial(self.mirror.sync, snapshot, check=check, deep=deep, deadline=deadline)
+            job = functools.partial(
+                self._sync_in_role, self.mirror, snapshot, check=check, deep=deep, deadline=deadline, manual=manual
+            )
             running = asyncio.get_running_loop().run_in_executor(self._executor, job)
             # Shielded: a caller that gives up does not leave a half-known sync behind.
             return await asyncio.shield(running)
+
+    def _sync_in_role(
+        self,
+        mirror: DynamoMirror,
+        snapshot: dg.Snapshot,
+        *,
+        check: bool,
+        deep: bool,
+        deadline: float | None,
+        manual: bool,
+    ) -> SyncOutcome | None:
+        """In the mirror's thread: sync as the lease's holder, write nothing as a reader (unless asked to by hand)."""
+        lease = self.lease
+        if lease is None:
+            return mirror.sync(snapshot, check=check, deep=deep, deadline=deadline)
+        try:
+            writer = lease.confirm(force=manual)
+        except Exception as exc:
+            return mirror.sync(snapshot, gate=functools.partial(_raise, exc))  # a failed sync, counted and shown
+        if writer:
+            fresh = lease.take_check_request()  # just taken, or a reader wrote: read the tables back first
+            return mirror.sync(snapshot, check=check or fresh, deep=deep or fresh, deadline=deadline, gate=lease.guard)
+        mirror.keep_recent_metrics(snapshot.time.timestamp() - KPI_KEPT_LEASES * lease.duration)
+        if not manual:
+            return None
+        # Somebody asked for this sync: it writes, and the writer reads its tables back at its next sync, so that
+        # a tick older than its own written here does not stay behind.
+        outcome = mirror.sync(snapshot, check=True, deep=deep, deadline=deadline)
+        with contextlib.suppress(BotoCoreError, ClientError):
+            lease.request_check()
+        return outcome
 
     async def exchange_generation(self, local: dg.Generation) -> dg.Generation | None:
         """In the mirror's thread, after any sync already queued: the generation to adopt, if another is newer."""
@@ -687,7 +798,8 @@ class DynamoDBSync:
             error = "the service is shutting down; its last sync is running"
             return SyncResult(status="failed", message=error, error=error, items_pending=self.mirror.items_pending)
         self.mirror.record_metrics(snapshot)
-        outcome = await self._run(snapshot, check=True, deep=deep)
+        outcome = await self._run(snapshot, check=True, deep=deep, manual=True)
+        assert outcome is not None  # a manual sync always runs
         return _result(outcome)
 
     async def close(self, snapshot: dg.Snapshot, *, grace: float | None = None) -> None:
@@ -705,7 +817,8 @@ class DynamoDBSync:
         try:
             async with asyncio.timeout(grace):
                 outcome = await self._run(snapshot, check=False, deadline=deadline)
-            if not outcome.ok:
+                await self._hand_back_lease()
+            if outcome is not None and not outcome.ok:
                 logger.warning(
                     "last DynamoDB sync failed: %s; %d items and %d KPI points not written",
                     outcome.error,
@@ -720,8 +833,23 @@ class DynamoDBSync:
                 self.mirror.metrics_pending,
             )
         finally:
+            if self._keeper is not None:
+                self._keeper.cancel()
             self.mirror.stop()
             self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def _hand_back_lease(self) -> None:
+        """After the last sync: stop renewing and hand the lease back, so that a successor need not wait for it."""
+        keeper, self._keeper = self._keeper, None
+        if keeper is not None:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+        if self.lease is not None:
+            try:
+                await asyncio.to_thread(self.lease.release)
+            except (BotoCoreError, ClientError) as exc:
+                logger.warning("could not hand the writer's lease back (it runs out by itself): %s", exc)
 
     def status(self) -> DynamoDBStatus:
         """The `dynamodb` block of /api/stats."""
@@ -750,7 +878,25 @@ class DynamoDBSync:
             syncs_failed=mirror.syncs_failed,
             items_written=mirror.items_written,
             items_deleted=mirror.items_deleted,
+            **self._lease_status(),
         )
+
+    def _lease_status(self) -> dict[str, Any]:
+        lease = self.lease
+        if lease is None:
+            return {}
+        expires = lease.expires_at()
+        return {
+            "role": lease.role,
+            "process_id": lease.owner,
+            "lease_holder": lease.holder,
+            "lease_token": lease.token,
+            "lease_expires_at": dg.iso_time(expires) if expires is not None else None,
+        }
+
+
+def _raise(exc: BaseException) -> None:
+    raise exc
 
 
 def _result(outcome: SyncOutcome) -> SyncResult:
