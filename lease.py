@@ -328,6 +328,7 @@ class WriterLease:
                         ":token": {"N": str(self._token)},
                         ":now": {"S": self._wall().isoformat()},
                     },
+                    ReturnValues="ALL_NEW",
                 )
             except ClientError as exc:
                 if not _conditional_failure(exc):
