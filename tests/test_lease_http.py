@@ -7,7 +7,6 @@ generous deadlines for what must happen eventually.
 
 from __future__ import annotations
 
-import itertools
 import os
 import signal
 import subprocess
@@ -16,17 +15,17 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 import data_generator as dg
-from kpis import KPI_NAMES
 from tests.conftest import SEED
 from tests.recording_moto import Received, RecordingMoto, takings, writes_by_non_holders
 from tests.servers import service_process
-from tests.test_dynamodb_client import table_items
-from tests.test_dynamodb_http import api_items, settled_scan, stats, tick_time
+from tests.test_dynamodb_client import as_api_json, table_items
+from tests.test_dynamodb_http import scan_entities, stats
 
 INTERVAL = 0.5
 LEASE_TICKS = 4
@@ -98,6 +97,12 @@ def wait_ticks(service: Service, count: int) -> None:
     wait_for(lambda: stats(service.base)["tick"] >= first + count)
 
 
+def writing(service: Service) -> bool:
+    """Whether the process holds the lease and its last sync succeeded (a successor's first sync reads every table)."""
+    status = service.dynamodb()
+    return status["role"] == "writer" and status["last_sync_result"] == "ok"
+
+
 def readers_agree_on(writer: Service, readers: list[Service]) -> bool:
     holder = writer.dynamodb()["process_id"]
     return all(r.dynamodb()["role"] == "reader" and r.dynamodb()["lease_holder"] == holder for r in readers)
@@ -108,12 +113,25 @@ def the_writer(candidates: list[Service]) -> Service | None:
     return writers[0] if len(writers) == 1 else None
 
 
-def assert_tables_equal_the_api(moto: RecordingMoto, writer: Service) -> None:
-    """The tables, scanned between two syncs, hold exactly the writer's snapshot of the tick it synced."""
-    synced_tick, tables = settled_scan(writer.base, moto.client(), timeout=EVENTUALLY)
-    at = tick_time(stats(writer.base), synced_tick)
+def assert_final_tables(moto: RecordingMoto, writer: Service, others: list[Service]) -> None:
+    """Stop every process, the writer last: its last sync leaves the tables equal to its final snapshot."""
+    service_stats = stats(writer.base)
+    for service in [*others, writer]:
+        if service.process.poll() is None:
+            service.process.terminate()
+            service.process.wait(timeout=30)
+    reader = moto.client()
+    points = [point for point in table_items(reader, "prism-metrics") if point["timestamp"] != 0]
+    epoch = datetime.fromisoformat(service_stats["epoch"].replace("Z", "+00:00"))
+    final_tick = round((float(max(point["timestamp"] for point in points)) - epoch.timestamp()) / INTERVAL)
+    assert final_tick >= service_stats["tick"]
+    generation = dg.new_generation(
+        counts=service_stats["counts"], interval=INTERVAL, now=epoch, seed=service_stats["seed"], epoch=epoch
+    )
+    final = dg.compute_snapshot(generation, final_tick)
+    tables = scan_entities(reader)
     for kind in dg.ENTITY_KINDS:
-        assert tables[kind] == api_items(writer.base, kind, at), kind
+        assert tables[kind] == {item["id"]: as_api_json(item) for item in final.items[kind]}, kind
 
 
 def assert_one_writer_at_a_time(log: list[Received]) -> None:
@@ -122,14 +140,19 @@ def assert_one_writer_at_a_time(log: list[Received]) -> None:
     assert not wrong, [(entry.seq, entry.sender) for entry in wrong]
 
 
-def assert_every_kpi_tick_written(moto: RecordingMoto) -> None:
-    """KPI points of every tick from the first to the last one written: a hand-over loses none."""
-    points = [point for point in table_items(moto.client(), "prism-metrics") if point["timestamp"] != 0]
-    by_time = Counter(point["timestamp"] for point in points)
-    assert set(by_time.values()) == {len(KPI_NAMES)}
-    times = sorted(by_time)
-    steps = {round(float(later - earlier) / INTERVAL) for earlier, later in itertools.pairwise(times)}
-    assert steps == {1}, sorted(steps)
+def kpi_times(log: list[Received], sender: str) -> list[float]:
+    """Times of the KPI points a process wrote."""
+    return [
+        float(request["PutRequest"]["Item"]["timestamp"]["N"])
+        for entry in log
+        if entry.sender == sender and entry.operation == "BatchWriteItem"
+        for request in entry.body["RequestItems"].get("prism-metrics", [])
+    ]
+
+
+def assert_kpis_handed_over(log: list[Received], old: Service, new: Service) -> None:
+    """The successor's KPI points reach back to the last one its predecessor wrote: no tick between is lost."""
+    assert min(kpi_times(log, new.key)) <= max(kpi_times(log, old.key))
 
 
 def test_three_processes_write_each_change_once_as_one_would(
@@ -144,7 +167,7 @@ def test_three_processes_write_each_change_once_as_one_would(
     assert batches
     assert {entry.sender for entry in batches} == {writer.key}
     assert {entry.sender for entry in log if entry.on_lease} == {writer.key}  # readers only read the lease
-    puts = Counter()
+    puts: Counter[tuple[str, str, str]] = Counter()
     for entry in batches:
         for table, requests in entry.body["RequestItems"].items():
             for request in requests:
@@ -168,7 +191,7 @@ def test_sigterm_hands_the_lease_to_the_other_process(
     wait_ticks(writer, 3)
     writer.process.terminate()
     writer.process.wait(timeout=30)  # uvicorn's command line re-raises the signal once it has shut down
-    wait_for(lambda: reader.dynamodb()["role"] == "writer")
+    wait_for(lambda: writing(reader))
     wait_ticks(reader, 3)
     log = moto.received()
     assert_one_writer_at_a_time(log)
@@ -179,8 +202,8 @@ def test_sigterm_hands_the_lease_to_the_other_process(
         handed_back
     )
     assert reader.dynamodb()["lease_token"] == 2
-    assert_tables_equal_the_api(moto, reader)
-    assert_every_kpi_tick_written(moto)
+    assert_kpis_handed_over(log, writer, reader)
+    assert_final_tables(moto, reader, [])
 
 
 def test_sigkill_of_the_writer_gives_exactly_one_successor(
@@ -195,14 +218,15 @@ def test_sigkill_of_the_writer_gives_exactly_one_successor(
     successor = the_writer(others)
     assert successor is not None
     (bystander,) = [service for service in others if service is not successor]
+    wait_for(lambda: writing(successor))
     wait_ticks(successor, 3)
     assert bystander.dynamodb()["role"] == "reader"
     assert bystander.dynamodb()["lease_holder"] == successor.dynamodb()["process_id"]
     log = moto.received()
     assert_one_writer_at_a_time(log)
     assert [owner for _, owner in takings(log)][-2:] == [writer.key, successor.key]  # it died holding the lease
-    assert_tables_equal_the_api(moto, successor)
-    assert_every_kpi_tick_written(moto)
+    assert_kpis_handed_over(log, writer, successor)
+    assert_final_tables(moto, successor, [bystander])
 
 
 def test_dynamodb_down_and_back_during_a_hand_over(
@@ -217,12 +241,13 @@ def test_dynamodb_down_and_back_during_a_hand_over(
     wait_ticks(reader, 3)
     assert reader.dynamodb()["role"] == "reader"
     moto.start()
-    wait_for(lambda: reader.dynamodb()["role"] == "writer")
+    wait_for(lambda: writing(reader))
     wait_ticks(reader, 3)
     log = moto.received()
     assert_one_writer_at_a_time(log)
     assert [owner for _, owner in takings(log)][-2:] == [writer.key, reader.key]
-    assert_tables_equal_the_api(moto, reader)
+    assert_kpis_handed_over(log, writer, reader)
+    assert_final_tables(moto, reader, [])
 
 
 def test_a_paused_writer_writes_nothing_after_it_wakes(
@@ -233,7 +258,7 @@ def test_a_paused_writer_writes_nothing_after_it_wakes(
     wait_ticks(writer, 3)
     os.kill(writer.process.pid, signal.SIGSTOP)
     try:
-        wait_for(lambda: reader.dynamodb()["role"] == "writer")
+        wait_for(lambda: writing(reader))
         wait_ticks(reader, 3)
     finally:
         os.kill(writer.process.pid, signal.SIGCONT)
@@ -247,4 +272,4 @@ def test_a_paused_writer_writes_nothing_after_it_wakes(
     late = [entry for entry in log if entry.sender == writer.key and entry.seq > taken[0]]
     assert all(entry.operation != "BatchWriteItem" for entry in late), late
     assert not [entry for entry in late if entry.on_lease and entry.status == 200]  # its renewal was refused
-    assert_tables_equal_the_api(moto, reader)
+    assert_final_tables(moto, reader, [writer])
