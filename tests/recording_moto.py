@@ -11,8 +11,9 @@ import itertools
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -36,6 +37,7 @@ class Received:
     body: dict[str, Any]
     status: int = 0
     answer: dict[str, Any] | None = None
+    arrived: float = field(default_factory=time.monotonic)
 
     @property
     def items(self) -> int:

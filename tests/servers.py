@@ -56,7 +56,7 @@ def running_service(env: Mapping[str, str], *, port: int | None = None, args: tu
 
 @contextmanager
 def service_process(
-    env: Mapping[str, str], *, port: int | None = None, args: tuple[str, ...] = ()
+    env: Mapping[str, str], *, port: int | None = None, args: tuple[str, ...] = (), healthy_within: float = 15.0
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Serve the app with uvicorn in a subprocess; yields its base URL and the process, and stops it afterwards."""
     port = port or free_port()
@@ -69,7 +69,7 @@ def service_process(
         process = subprocess.Popen(command, cwd=PROJECT, env=environment, stdout=log, stderr=subprocess.STDOUT)
         base_url = f"http://127.0.0.1:{port}"
         try:
-            wait_until_healthy(base_url, process, log)
+            wait_until_healthy(base_url, process, log, timeout=healthy_within)
             yield base_url, process
         finally:
             if process.poll() is None:
