@@ -31,7 +31,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import data_generator as dg
 from config import Settings, SettingsError, load_settings, now_utc
-from dynamodb_client import ClientFactory, DynamoDBSync, disabled_reason, make_client
+from dynamodb_client import ClientFactory, disabled_reason, make_client
+from dynamodb_sync import DynamoDBSync
 from fastpath import PlainListShortcut, list_parts, make_etag, response_parts
 from history import MAX_POINTS, parse_step, plan_ticks
 from kpis import KPI_NAMES
