@@ -60,6 +60,7 @@ class DynamoDBSync:
         self._executor: ThreadPoolExecutor | None = None
         self._lock = asyncio.Lock()
         self._wanted: dg.Snapshot | None = None
+        self._latest: dg.Snapshot | None = None
         self._drainer: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -113,6 +114,7 @@ class DynamoDBSync:
         failing = False
         while True:
             await asyncio.sleep(lease.renew_every if lease.may_write() else lease.poll_every)
+            was_writer = lease.may_write()
             try:
                 await asyncio.to_thread(lease.step)
             except Exception as exc:
@@ -121,6 +123,8 @@ class DynamoDBSync:
                 failing = True
             else:
                 failing = False
+            if lease.may_write() and not was_writer and self._latest is not None:
+                self.request(self._latest)  # a new writer syncs now, not at its next tick (30 s away by default)
 
     async def on_tick(self, snapshot: dg.Snapshot, previous: dg.Snapshot | None) -> None:
         """Tick listener: queue the tick's KPIs and a sync, returning at once."""
@@ -131,7 +135,7 @@ class DynamoDBSync:
         if self.mirror is None or self._executor is None or self._closed:
             return
         self.mirror.record_metrics(snapshot)
-        self._wanted = snapshot
+        self._wanted = self._latest = snapshot
         if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.get_running_loop().create_task(self._drain(), name="prism-dynamodb-sync")
 
