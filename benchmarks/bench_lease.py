@@ -2,9 +2,10 @@
 
 moto's server runs in this process and logs who sent each request (every service process has an access key of
 its own). For 1, 2 and 4 uvicorn processes on the same tables, at default and 100x counts, it prints the write
-requests and items DynamoDB received per tick once every process agrees on the writer, split into item batches,
-lease writes and other writes, and the reads. Then it kills the writer (SIGKILL, and separately SIGTERM) and prints
-the time from the signal to the successor's first item write.
+requests and items DynamoDB received per tick once every process agrees on the writer, split into item batches
+and lease writes, the reads, how many processes wrote items, and how many items were written more than once
+(an item at the tick it changed, a KPI point at its time). Then it kills the writer (SIGKILL, and separately
+SIGTERM) and prints the time from the signal to the successor's first item write.
 
     .venv/bin/python benchmarks/bench_lease.py [--ticks 10] [--rounds 3]
 """
@@ -98,6 +99,13 @@ def writes_per_tick(moto: RecordingMoto, count: int, scale: int, interval: float
         for entry in log
     )
     items = sum(entry.items for entry in log)
+    puts = [
+        put_key(table, request)
+        for entry in log
+        if entry.operation == "BatchWriteItem"
+        for table, requests in entry.body["RequestItems"].items()
+        for request in requests
+    ]
     writes = kinds["batch"] + kinds["lease"] + kinds["PutItem"] + kinds["UpdateItem"]
     return {
         "write requests": writes / elapsed,
@@ -106,7 +114,16 @@ def writes_per_tick(moto: RecordingMoto, count: int, scale: int, interval: float
         "items": items / elapsed,
         "reads": (kinds["GetItem"] + kinds["Scan"] + kinds["DescribeTable"]) / elapsed,
         "item writers": len(senders),
+        "items written twice": len(puts) - len(set(puts)),
     }
+
+
+def put_key(table: str, request: dict[str, Any]) -> tuple[str, str, str]:
+    """What a put writes: an entity item at the tick it last changed, or a KPI point at its time."""
+    item = request["PutRequest"]["Item"]
+    if "metricType" in item:
+        return table, item["metricType"]["S"], item["timestamp"]["N"]
+    return table, item["id"]["S"], item["lastUpdated"]["S"]
 
 
 def hand_over(moto: RecordingMoto, how: signal.Signals, interval: float) -> float:
