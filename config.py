@@ -70,6 +70,13 @@ class Settings(BaseSettings):
     dynamodb_enabled: Literal["true", "false", "auto"] = "auto"
     dynamodb_table_prefix: str = Field("prism-", pattern=r"^[A-Za-z0-9_.-]{0,200}$")
     dynamodb_create_tables: bool = True
+    dynamodb_lease_ticks: int = Field(
+        4,
+        ge=2,
+        le=1000,
+        description="Ticks the DynamoDB writer's lease lasts unrenewed: with several processes, the time a dead "
+        "writer's successor waits before it takes over.",
+    )
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
     api_key: SecretStr | None = Field(None, description="When set, POST endpoints need it in `X-API-Key`.")

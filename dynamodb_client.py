@@ -2,14 +2,11 @@
 
 `DynamoMirror` does the work, one sync at a time, in a worker thread: it remembers what the last successful
 write of every item was, so a sync sends only what changed and what could not be written stays pending.
-`DynamoDBSync` is its lifetime on the event loop: a sync after every tick without ever delaying one, a sync on
-demand, a last bounded sync on shutdown, and the status block of `/api/stats`.
+Its lifetime on the event loop, and which process writes, are `dynamodb_sync.py`'s.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import functools
 import hashlib
 import json
@@ -19,7 +16,6 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -31,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 import data_generator as dg
 from config import Settings, now_utc
 from kpis import compute_kpis
-from models import DynamoDBStatus, SyncResult, TableSyncCounts
+from lease import LeaseLost
 
 logger = logging.getLogger("prism.dynamodb")
 
@@ -50,9 +46,6 @@ MAX_ATTEMPTS = 3
 UNPROCESSED_ATTEMPTS = 8
 UNPROCESSED_BASE_DELAY = 0.05
 UNPROCESSED_MAX_DELAY = 2.0
-# Background syncs after a failure wait this long (doubling per failure), so an outage is not hammered.
-FAILURE_BASE_DELAY = 0.5
-FAILURE_MAX_DELAY = 10.0
 # Tables are checked (exist, same table as before) on the first sync, after a failure, on every manual
 # sync and at least this often; a table that was re-created is scanned and refilled.
 CHECK_EVERY_SECONDS = 300.0
@@ -60,7 +53,6 @@ TABLE_WAIT = {"Delay": 1, "MaxAttempts": 120}
 METRIC_TTL = timedelta(days=7)
 # KPI points waiting for DynamoDB are kept up to this many; beyond it the oldest are dropped and counted.
 MAX_PENDING_METRICS = 50_000
-SHUTDOWN_SYNC_SECONDS = 4.0
 _IAM_HINT = "the role needs dynamodb:DescribeTable, CreateTable, UpdateTimeToLive, Scan and BatchWriteItem"
 
 
@@ -173,7 +165,7 @@ def describe_error(exc: BaseException) -> str:
         return f"{exc}{hint}"
     if isinstance(exc, NoCredentialsError):
         return f"{exc} (set AWS credentials, AWS_PROFILE or an instance role)"
-    if isinstance(exc, BotoCoreError | MirrorError):
+    if isinstance(exc, BotoCoreError | MirrorError | LeaseLost):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
 
@@ -238,6 +230,9 @@ class DynamoMirror:
         self._metrics: dict[str, dict[str, Attribute]] = {}
         self._last_metric_tick: tuple[int, int] | None = None
         self._checked_at: float | None = None
+        # While a sync runs for the lease's holder: raises LeaseLost unless the lease still allows a write.
+        self._gate: Callable[[], None] | None = None
+        client.meta.events.register("before-send.dynamodb.BatchWriteItem", self._before_send)
         self.syncing = False
         self.items_pending = 0
         self.metrics_dropped = 0
@@ -284,33 +279,66 @@ class DynamoMirror:
                 self.metrics_dropped += 1
 
     def sync(
-        self, snapshot: dg.Snapshot, *, check: bool = False, deep: bool = False, deadline: float | None = None
+        self,
+        snapshot: dg.Snapshot,
+        *,
+        check: bool = False,
+        deep: bool = False,
+        deadline: float | None = None,
+        gate: Callable[[], None] | None = None,
     ) -> SyncOutcome:
         """Make the tables equal to the snapshot; never raises, the outcome says what happened.
 
         `check` looks at the tables first (they exist and are the ones written before); `deep` also reads every
-        item back, so that items changed or deleted behind the mirror's back are written again.
+        item back, so that items changed or deleted behind the mirror's back are written again. `gate` is asked
+        before the sync and right before every write request leaves; it raises to stop the sync there.
         """
         with self._sync_lock:
             self.syncing = True
             outcome = SyncOutcome(tick=snapshot.tick, started_at=now_utc())
             started = time.perf_counter()
+            self._gate = gate
             try:
                 writes = self._plan(snapshot)  # before any network call, so that the pending count is right
+                if gate is not None:
+                    gate()
                 if check or deep or self._check_due():
                     self._check_tables(snapshot, deep=deep)
                     writes = self._plan(snapshot)
                 self._write(writes, outcome, deadline)
             except Exception as exc:
                 outcome.error = describe_error(exc)
-                if not isinstance(exc, BotoCoreError | ClientError | MirrorError):
+                if not isinstance(exc, BotoCoreError | ClientError | MirrorError | LeaseLost):
                     logger.exception("DynamoDB sync of tick %d failed", snapshot.tick)
             finally:
+                self._gate = None
                 outcome.duration_ms = (time.perf_counter() - started) * 1000
                 outcome.pending = self.items_pending
                 self._account(outcome)
                 self.syncing = False
             return outcome
+
+    def _before_send(self, **_: Any) -> None:
+        gate = self._gate
+        if gate is not None:
+            gate()
+
+    def keep_recent_metrics(self, since: float) -> None:
+        """Forget queued KPI points older than `since` (epoch seconds): a reader keeps only what a successor needs."""
+        with self._metrics_lock:
+            for key in [key for key, point in self._metrics.items() if float(point["timestamp"]["N"]) < since]:
+                del self._metrics[key]
+
+    def ensure_metrics_table(self) -> None:
+        """Create the metrics table when it is missing (the lease lives there); MirrorError when not allowed."""
+        if self._describe(self.tables[METRICS]) is not None:
+            return
+        if not self.create_tables:
+            raise MirrorError(
+                f"DynamoDB table {self.tables[METRICS]} does not exist and DYNAMODB_CREATE_TABLES is false"
+            )
+        self._create(METRICS)
+        self._await_created(METRICS)
 
     def _account(self, outcome: SyncOutcome) -> None:
         self.syncs += 1
@@ -580,195 +608,3 @@ def _delete_request(item_id: str) -> dict[str, Any]:
 
 def _put_point(point: dict[str, Attribute]) -> dict[str, Any]:
     return {"PutRequest": {"Item": point}}
-
-
-# --- the mirror's lifetime (event loop) -------------------------------------------------------
-
-
-class DynamoDBSync:
-    """Runs the mirror's syncs in a thread of their own: after ticks, on demand and at shutdown."""
-
-    def __init__(self, mirror: DynamoMirror | None, *, reason: str | None = None, region: str | None = None) -> None:
-        self.mirror = mirror
-        self.reason = reason
-        self.region = region
-        self._executor: ThreadPoolExecutor | None = None
-        self._lock = asyncio.Lock()
-        self._wanted: dg.Snapshot | None = None
-        self._drainer: asyncio.Task[None] | None = None
-        self._closed = False
-
-    @classmethod
-    def off(cls, reason: str) -> DynamoDBSync:
-        """A mirror that does nothing and says why."""
-        return cls(None, reason=reason)
-
-    @classmethod
-    def open(cls, settings: Settings, client_factory: ClientFactory = make_client) -> DynamoDBSync:
-        """The mirror the settings ask for: off with its reason, or on with a client (no network yet)."""
-        reason = disabled_reason(settings)
-        if reason is not None:
-            logger.info("DynamoDB sync is off: %s", reason)
-            return cls.off(reason)
-        try:
-            client = client_factory(settings)
-        except Exception as exc:
-            logger.error("DynamoDB sync is off: could not build the client: %s", describe_error(exc))
-            return cls.off(f"could not build the DynamoDB client: {describe_error(exc)}")
-        mirror = DynamoMirror(
-            client, prefix=settings.dynamodb_table_prefix, create_tables=settings.dynamodb_create_tables
-        )
-        logger.info("DynamoDB sync is on: %s, tables %s*", client.meta.endpoint_url, settings.dynamodb_table_prefix)
-        return cls(mirror, region=settings.aws_region)
-
-    @property
-    def enabled(self) -> bool:
-        """Whether syncs reach DynamoDB."""
-        return self.mirror is not None
-
-    def start(self, snapshot: dg.Snapshot) -> None:
-        """On the running loop: start the mirror's thread and its start-up sync, in the background."""
-        if self.mirror is None:
-            return
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prism-dynamodb")
-        self.request(snapshot)
-
-    async def on_tick(self, snapshot: dg.Snapshot, previous: dg.Snapshot | None) -> None:
-        """Tick listener: queue the tick's KPIs and a sync, returning at once."""
-        self.request(snapshot)
-
-    def request(self, snapshot: dg.Snapshot) -> None:
-        """Ask for a background sync of this snapshot; syncs asked for while one runs fold into the next."""
-        if self.mirror is None or self._executor is None or self._closed:
-            return
-        self.mirror.record_metrics(snapshot)
-        self._wanted = snapshot
-        if self._drainer is None or self._drainer.done():
-            self._drainer = asyncio.get_running_loop().create_task(self._drain(), name="prism-dynamodb-sync")
-
-    async def _drain(self) -> None:
-        while self._wanted is not None:
-            await asyncio.sleep(self._failure_delay())
-            snapshot, self._wanted = self._wanted, None
-            if snapshot is not None:
-                await self._run(snapshot, check=False)
-
-    def _failure_delay(self) -> float:
-        """Time left to wait before the next background attempt after consecutive failures."""
-        mirror = self.mirror
-        if mirror is None or mirror.consecutive_failures == 0:
-            return 0.0
-        delay = min(FAILURE_MAX_DELAY, FAILURE_BASE_DELAY * 2 ** (mirror.consecutive_failures - 1))
-        return max(0.0, mirror.last_failure_at + delay - time.monotonic())
-
-    async def _run(
-        self, snapshot: dg.Snapshot, *, check: bool, deep: bool = False, deadline: float | None = None
-    ) -> SyncOutcome:
-        if self.mirror is None or self._executor is None:
-            raise RuntimeError("the DynamoDB mirror has not started")
-        async with self._lock:
-            job = functools.partial(self.mirror.sync, snapshot, check=check, deep=deep, deadline=deadline)
-            running = asyncio.get_running_loop().run_in_executor(self._executor, job)
-            # Shielded: a caller that gives up does not leave a half-known sync behind.
-            return await asyncio.shield(running)
-
-    async def exchange_generation(self, local: dg.Generation) -> dg.Generation | None:
-        """In the mirror's thread, after any sync already queued: the generation to adopt, if another is newer."""
-        if self.mirror is None or self._executor is None or self._closed:
-            return None
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self.mirror.exchange_generation, local)
-
-    async def sync_now(self, snapshot: dg.Snapshot, *, deep: bool = False) -> SyncResult:
-        """Wait for a running sync, then check the tables and sync this snapshot; the answer of POST /api/sync."""
-        if self.mirror is None or self._executor is None:
-            reason = self.reason or "the DynamoDB mirror has not started"
-            return SyncResult(status="disabled", message=f"DynamoDB sync is off: {reason}")
-        if self._closed:
-            error = "the service is shutting down; its last sync is running"
-            return SyncResult(status="failed", message=error, error=error, items_pending=self.mirror.items_pending)
-        self.mirror.record_metrics(snapshot)
-        outcome = await self._run(snapshot, check=True, deep=deep)
-        return _result(outcome)
-
-    async def close(self, snapshot: dg.Snapshot, *, grace: float | None = None) -> None:
-        """Stop background syncs and write the final snapshot, giving up after `grace` seconds."""
-        if self.mirror is None or self._executor is None or self._closed:
-            return
-        grace = SHUTDOWN_SYNC_SECONDS if grace is None else grace
-        self._closed = True
-        drainer, self._drainer = self._drainer, None
-        if drainer is not None:
-            drainer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await drainer
-        deadline = time.monotonic() + grace
-        try:
-            async with asyncio.timeout(grace):
-                outcome = await self._run(snapshot, check=False, deadline=deadline)
-            if not outcome.ok:
-                logger.warning(
-                    "last DynamoDB sync failed: %s; %d items and %d KPI points not written",
-                    outcome.error,
-                    outcome.pending,
-                    self.mirror.metrics_pending,
-                )
-        except TimeoutError:
-            logger.warning(
-                "last DynamoDB sync did not finish in %g s; %d items and %d KPI points not written",
-                grace,
-                self.mirror.items_pending,
-                self.mirror.metrics_pending,
-            )
-        finally:
-            self.mirror.stop()
-            self._executor.shutdown(wait=False, cancel_futures=True)
-
-    def status(self) -> DynamoDBStatus:
-        """The `dynamodb` block of /api/stats."""
-        mirror = self.mirror
-        if mirror is None:
-            return DynamoDBStatus(enabled=False, reason=self.reason)
-        last, success, failure = mirror.last_outcome, mirror.last_success, mirror.last_failure
-        return DynamoDBStatus(
-            enabled=True,
-            endpoint=mirror.client.meta.endpoint_url,
-            region=mirror.client.meta.region_name or self.region,
-            tables=list(mirror.tables.values()),
-            syncing=mirror.syncing,
-            last_sync_at=dg.iso_time(last.started_at) if last else None,
-            last_sync_result=("ok" if last.ok else "failed") if last else None,
-            last_sync_duration_ms=round(last.duration_ms, 3) if last else None,
-            last_success_at=dg.iso_time(success.started_at) if success else None,
-            synced_tick=success.tick if success else None,
-            last_error=failure.error if failure else None,
-            last_error_at=dg.iso_time(failure.started_at) if failure else None,
-            consecutive_failures=mirror.consecutive_failures,
-            items_pending=mirror.items_pending,
-            metrics_pending=mirror.metrics_pending,
-            metrics_dropped=mirror.metrics_dropped,
-            syncs=mirror.syncs,
-            syncs_failed=mirror.syncs_failed,
-            items_written=mirror.items_written,
-            items_deleted=mirror.items_deleted,
-        )
-
-
-def _result(outcome: SyncOutcome) -> SyncResult:
-    tables = {
-        kind: TableSyncCounts(written=outcome.written.get(kind, 0), deleted=outcome.deleted.get(kind, 0))
-        for kind in (*dg.ENTITY_KINDS, METRICS)
-    }
-    if outcome.ok:
-        message = f"DynamoDB holds tick {outcome.tick}"
-    else:
-        message = f"DynamoDB sync failed; {outcome.pending} items wait for the next sync"
-    return SyncResult(
-        status="ok" if outcome.ok else "failed",
-        message=message,
-        tick=outcome.tick,
-        tables=tables,
-        retries=outcome.retries,
-        duration_ms=round(outcome.duration_ms, 3),
-        items_pending=outcome.pending,
-        error=outcome.error,
-    )

@@ -31,7 +31,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import data_generator as dg
 from config import Settings, SettingsError, load_settings, now_utc
-from dynamodb_client import ClientFactory, DynamoDBSync, disabled_reason, make_client
+from dynamodb_client import ClientFactory, disabled_reason, make_client
+from dynamodb_sync import DynamoDBSync
 from fastpath import PlainListShortcut, list_parts, make_etag, response_parts
 from history import MAX_POINTS, parse_step, plan_ticks
 from kpis import KPI_NAMES
@@ -52,7 +53,7 @@ from models import (
 )
 from queries import QueryError, parse_list_query, select
 from simulator import Simulator
-from telemetry import PROMETHEUS_CONTENT_TYPE, RequestMetrics, ServiceMetrics, configure_logging
+from telemetry import PROMETHEUS_CONTENT_TYPE, RequestMetrics, ServiceMetrics, StateGauge, configure_logging
 
 logger = logging.getLogger("prism")
 
@@ -316,7 +317,7 @@ def _observe_tick(metrics: ServiceMetrics, simulator: Simulator) -> Callable[...
     return observe
 
 
-def _state_gauges(app: FastAPI) -> dict[str, tuple[str, float]]:
+def _state_gauges(app: FastAPI) -> dict[str, StateGauge]:
     """Values read from the service's state each time Prometheus scrapes."""
     simulator: Simulator | None = getattr(app.state, "simulator", None)
     if simulator is None:
@@ -332,16 +333,35 @@ def _state_gauges(app: FastAPI) -> dict[str, tuple[str, float]]:
     }
 
 
-def _dynamodb_gauges(dynamodb: DynamoDBSync) -> dict[str, tuple[str, float]]:
+def _dynamodb_gauges(dynamodb: DynamoDBSync) -> dict[str, StateGauge]:
     status = dynamodb.status()
     if not status.enabled:
         return {}
-    return {
+    gauges: dict[str, StateGauge] = {
         "prism_dynamodb_items_pending": ("Items not yet written to or deleted from DynamoDB", status.items_pending),
         "prism_dynamodb_consecutive_failures": ("DynamoDB syncs failed in a row", status.consecutive_failures),
         "prism_dynamodb_syncs": ("DynamoDB syncs run", status.syncs),
         "prism_dynamodb_syncs_failed": ("DynamoDB syncs that failed", status.syncs_failed),
     }
+    if status.role is not None:
+        expires = status.lease_expires_at
+        gauges |= {
+            "prism_dynamodb_writer": (
+                "1 when this process holds the writer's lease and writes DynamoDB",
+                status.role == "writer",
+            ),
+            "prism_dynamodb_lease_token": ("Fencing token of the writer's lease as last seen", status.lease_token or 0),
+            "prism_dynamodb_lease_expires_at_seconds": (
+                "When the writer's lease runs out unrenewed (Unix time; 0 when unknown)",
+                datetime.fromisoformat(expires).timestamp() if expires else 0,
+            ),
+            "prism_dynamodb_lease_holder": (
+                "The process holding the writer's lease (label holder), and this process's own id (label self)",
+                1,
+                {"holder": status.lease_holder or "", "self": status.process_id or ""},
+            ),
+        }
+    return gauges
 
 
 def _methods_of(request: Request) -> list[str]:

@@ -567,3 +567,12 @@ class DynamoDBStatus(BaseModel):
     syncs_failed: int = 0
     items_written: int = 0
     items_deleted: int = 0
+    role: Literal["writer", "reader"] | None = Field(
+        None, description="`writer` when this process holds the writer's lease and writes the mirror, else `reader`."
+    )
+    process_id: str | None = Field(None, description="This process's name in the writer's lease.")
+    lease_holder: str | None = Field(None, description="The process holding the writer's lease, as last seen.")
+    lease_token: int | None = Field(None, description="Fencing token of the lease: one more on every taking.")
+    lease_expires_at: str | None = Field(
+        None, description="When the lease runs out unrenewed (the holder's reckoning; past when it was handed back)."
+    )

@@ -22,6 +22,8 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROMETHEUS_CONTENT_TYPE = CONTENT_TYPE_LATEST
+# A value read at scrape time: (help, value), or (help, value, labels) for a value that names something.
+StateGauge = tuple[str, float] | tuple[str, float, Mapping[str, str]]
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -60,18 +62,24 @@ class ServiceMetrics:
         """Every metric in Prometheus' text format."""
         return generate_latest(self.registry)
 
-    def add_state(self, read: Callable[[], Mapping[str, tuple[str, float]]]) -> None:
-        """Export values read at scrape time: name -> (help, value)."""
+    def add_state(self, read: Callable[[], Mapping[str, StateGauge]]) -> None:
+        """Export values read at scrape time: name -> (help, value) or (help, value, labels)."""
         self.registry.register(_StateCollector(read))
 
 
 class _StateCollector(Collector):
-    def __init__(self, read: Callable[[], Mapping[str, tuple[str, float]]]) -> None:
+    def __init__(self, read: Callable[[], Mapping[str, StateGauge]]) -> None:
         self._read = read
 
     def collect(self) -> Iterator[Metric]:
-        for name, (help_text, value) in self._read().items():
-            yield GaugeMetricFamily(name, help_text, value=value)
+        for name, (help_text, value, *labelled) in self._read().items():
+            if not labelled:
+                yield GaugeMetricFamily(name, help_text, value=value)
+                continue
+            labels = labelled[0]
+            family = GaugeMetricFamily(name, help_text, labels=list(labels))
+            family.add_metric(list(labels.values()), value)
+            yield family
 
     def describe(self) -> Iterator[Metric]:
         return iter(())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -49,6 +50,15 @@ def wait_until_healthy(
 @contextmanager
 def running_service(env: Mapping[str, str], *, port: int | None = None, args: tuple[str, ...] = ()) -> Iterator[str]:
     """Serve the app with uvicorn in a subprocess; yields its base URL and stops it afterwards."""
+    with service_process(env, port=port, args=args) as (base_url, _):
+        yield base_url
+
+
+@contextmanager
+def service_process(
+    env: Mapping[str, str], *, port: int | None = None, args: tuple[str, ...] = (), healthy_within: float = 15.0
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Serve the app with uvicorn in a subprocess; yields its base URL and the process, and stops it afterwards."""
     port = port or free_port()
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "DYNAMODB_"))}
     environment.update({"DYNAMODB_ENABLED": "false", "HOST": "127.0.0.1", "PORT": str(port)})
@@ -59,10 +69,12 @@ def running_service(env: Mapping[str, str], *, port: int | None = None, args: tu
         process = subprocess.Popen(command, cwd=PROJECT, env=environment, stdout=log, stderr=subprocess.STDOUT)
         base_url = f"http://127.0.0.1:{port}"
         try:
-            wait_until_healthy(base_url, process, log)
-            yield base_url
+            wait_until_healthy(base_url, process, log, timeout=healthy_within)
+            yield base_url, process
         finally:
-            process.terminate()
+            if process.poll() is None:
+                process.send_signal(signal.SIGCONT)  # a test may have left it paused
+                process.terminate()
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:

@@ -67,6 +67,8 @@ BAD_SETTINGS: dict[str, tuple[str, dict[str, str]]] = {
     "unknown DYNAMODB_ENABLED word": ("DYNAMODB_ENABLED", {"DYNAMODB_ENABLED": "maybe"}),
     "unknown boolean": ("DYNAMODB_CREATE_TABLES", {"DYNAMODB_CREATE_TABLES": "perhaps"}),
     "table prefix with blanks": ("DYNAMODB_TABLE_PREFIX", {"DYNAMODB_TABLE_PREFIX": "my tables"}),
+    "lease of 1 tick": ("DYNAMODB_LEASE_TICKS", {"DYNAMODB_LEASE_TICKS": "1"}),
+    "lease not a number": ("DYNAMODB_LEASE_TICKS", {"DYNAMODB_LEASE_TICKS": "long"}),
     "reports kept 0": ("REPORTS_KEEP", {"REPORTS_KEEP": "0"}),
     "log level": ("LOG_LEVEL", {"LOG_LEVEL": "LOUD"}),
     "log format": ("LOG_FORMAT", {"LOG_FORMAT": "xml"}),

@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 
 import data_generator as dg
 import dynamodb_client
+import dynamodb_sync
 from config import Settings
 from dynamodb_client import METRICS, DynamoDBClient, DynamoMirror, make_client, number_text
 from kpis import compute_kpis
@@ -698,7 +699,7 @@ def test_shutdown_writes_the_final_snapshot(
 def test_shutdown_gives_up_after_its_grace_period(
     aws: None, dynamodb_settings: Settings, faults: Faults, monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:
-    monkeypatch.setattr(dynamodb_client, "SHUTDOWN_SYNC_SECONDS", 0.3)
+    monkeypatch.setattr(dynamodb_sync, "SHUTDOWN_SYNC_SECONDS", 0.3)
     app = create_app(dynamodb_settings, dynamodb_factory=lambda given: faults.attach(make_client(given)))
     gate = threading.Event()
     try:
