@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 import data_generator as dg
 import main
 from dynamodb_client import DynamoMirror, make_client
-from kpis import KPI_NAMES
+from kpis import KPI_NAMES, compute_kpis
 from simulator import Simulator
 from tests.conftest import SEED, make_settings
 from tests.oracles import expected_kpis
@@ -109,6 +109,19 @@ def assert_believable(kpis: dict[str, float], world: str) -> None:
     assert kpis["weightedPipelineValue"] < kpis["pipelineValue"]
     assert kpis["atRiskClients"] < WORLDS[world]["clients"]
     assert kpis["activeContracts"] <= WORLDS[world]["contracts"]
+
+
+@pytest.mark.parametrize("world_name", list(WORLDS))
+def test_compute_kpis_is_the_oracle_at_many_ticks(world_name: str) -> None:
+    """Without HTTP, over more ticks (and a 5x world for the scaled one, to stay quick)."""
+    counts = WORLDS[world_name] if world_name != "100x" else {kind: n * 5 for kind, n in DEFAULT_COUNTS.items()}
+    generation = dg.new_generation(counts=counts, interval=30, now=dg.FIXED_EPOCH, seed=SEED + 1)
+    world = dg.World(generation)
+    for tick in (generation.first_tick, 0, 7, 2_880, 90_000, 1_000_000):
+        snapshot = dg.compute_snapshot(generation, tick, world)
+        expected = expected_kpis(snapshot.items)
+        assert_kpis(compute_kpis(snapshot), expected)
+        assert_believable(expected, world_name)
 
 
 def metric_points(reader: Any) -> dict[tuple[str, Decimal], dict[str, Any]]:
