@@ -376,50 +376,50 @@ AREA_CODES = (
 
 
 class Product(NamedTuple):
-    """A software product sold per seat, with its list price per seat per month."""
+    """A software product sold per seat, with its list price per seat per year."""
 
     vendor: str
     product: str
     license_type: str
-    monthly_price: float
+    annual_price: float  # list price per seat (or device, or concurrent session) per year, USD
 
 
 SOFTWARE_PRODUCTS: tuple[Product, ...] = (
-    Product("Microsoft", "Microsoft 365 Business Premium", "User", 22.00),
-    Product("Microsoft", "Microsoft 365 Business Standard", "User", 12.50),
-    Product("Microsoft", "Microsoft 365 Business Basic", "User", 6.00),
-    Product("Microsoft", "Microsoft 365 E3", "User", 36.00),
-    Product("Microsoft", "Microsoft 365 E5", "User", 57.00),
-    Product("Microsoft", "Exchange Online Plan 1", "User", 4.00),
-    Product("Microsoft", "Windows Server 2022 Device CAL", "Device", 4.50),
-    Product("Microsoft", "Visio Plan 2", "User", 15.00),
-    Product("Microsoft", "Power BI Pro", "User", 14.00),
-    Product("Google", "Google Workspace Business Standard", "User", 14.00),
-    Product("Google", "Google Workspace Business Plus", "User", 22.00),
-    Product("Adobe", "Acrobat Pro for Teams", "User", 23.99),
-    Product("Adobe", "Creative Cloud All Apps for Teams", "User", 89.99),
-    Product("Salesforce", "Sales Cloud Enterprise", "User", 165.00),
-    Product("Slack", "Slack Business+", "User", 15.00),
-    Product("Zoom", "Zoom Workplace Business", "User", 18.32),
-    Product("Atlassian", "Jira Standard", "User", 8.60),
-    Product("Atlassian", "Confluence Standard", "User", 6.05),
-    Product("Dropbox", "Dropbox Business Plus", "User", 26.00),
-    Product("DocuSign", "DocuSign Business Pro", "User", 40.00),
-    Product("CrowdStrike", "Falcon Pro", "Device", 8.33),
-    Product("SentinelOne", "Singularity Complete", "Device", 10.00),
-    Product("Sophos", "Intercept X Advanced", "Device", 4.25),
-    Product("Veeam", "Backup for Microsoft 365", "User", 2.00),
-    Product("Datto", "Datto RMM", "Device", 3.25),
-    Product("N-able", "N-sight RMM", "Device", 2.90),
-    Product("ConnectWise", "ConnectWise ScreenConnect", "Concurrent", 45.00),
-    Product("Citrix", "Citrix DaaS Premium", "Concurrent", 22.00),
-    Product("Autodesk", "AutoCAD", "User", 245.00),
-    Product("Intuit", "QuickBooks Online Advanced", "User", 30.00),
-    Product("1Password", "1Password Business", "User", 7.99),
-    Product("KnowBe4", "Security Awareness Training Gold", "User", 2.50),
-    Product("Proofpoint", "Essentials Business", "User", 4.50),
-    Product("Cisco", "Duo Advantage", "User", 6.00),
-    Product("Tableau", "Tableau Creator", "User", 75.00),
+    Product("Microsoft", "Microsoft 365 Business Premium", "User", 264.00),
+    Product("Microsoft", "Microsoft 365 Business Standard", "User", 150.00),
+    Product("Microsoft", "Microsoft 365 Business Basic", "User", 72.00),
+    Product("Microsoft", "Microsoft 365 E3", "User", 432.00),
+    Product("Microsoft", "Microsoft 365 E5", "User", 684.00),
+    Product("Microsoft", "Exchange Online Plan 1", "User", 48.00),
+    Product("Microsoft", "Windows Server 2022 Device CAL", "Device", 54.00),
+    Product("Microsoft", "Visio Plan 2", "User", 180.00),
+    Product("Microsoft", "Power BI Pro", "User", 168.00),
+    Product("Google", "Google Workspace Business Standard", "User", 168.00),
+    Product("Google", "Google Workspace Business Plus", "User", 264.00),
+    Product("Adobe", "Acrobat Pro for Teams", "User", 287.88),
+    Product("Adobe", "Creative Cloud All Apps for Teams", "User", 1079.88),
+    Product("Salesforce", "Sales Cloud Enterprise", "User", 1980.00),
+    Product("Slack", "Slack Business+", "User", 180.00),
+    Product("Zoom", "Zoom Workplace Business", "User", 219.84),
+    Product("Atlassian", "Jira Standard", "User", 103.20),
+    Product("Atlassian", "Confluence Standard", "User", 72.60),
+    Product("Dropbox", "Dropbox Business Plus", "User", 312.00),
+    Product("DocuSign", "DocuSign Business Pro", "User", 480.00),
+    Product("CrowdStrike", "Falcon Pro", "Device", 99.96),
+    Product("SentinelOne", "Singularity Complete", "Device", 120.00),
+    Product("Sophos", "Intercept X Advanced", "Device", 51.00),
+    Product("Veeam", "Backup for Microsoft 365", "User", 24.00),
+    Product("Datto", "Datto RMM", "Device", 39.00),
+    Product("N-able", "N-sight RMM", "Device", 34.80),
+    Product("ConnectWise", "ConnectWise ScreenConnect", "Concurrent", 540.00),
+    Product("Citrix", "Citrix DaaS Premium", "Concurrent", 264.00),
+    Product("Autodesk", "AutoCAD", "User", 2030.00),
+    Product("Intuit", "QuickBooks Online Advanced", "User", 360.00),
+    Product("1Password", "1Password Business", "User", 95.88),
+    Product("KnowBe4", "Security Awareness Training Gold", "User", 30.00),
+    Product("Proofpoint", "Essentials Business", "User", 54.00),
+    Product("Cisco", "Duo Advantage", "User", 72.00),
+    Product("Tableau", "Tableau Creator", "User", 900.00),
 )
 
 
@@ -805,11 +805,11 @@ class SlaObjective(NamedTuple):
 
 SLA_OBJECTIVES = (
     SlaObjective("Uptime", 99.9, "%", True),
-    SlaObjective("First Response Time", 4.0, "hours", False),
-    SlaObjective("Resolution Time", 24.0, "hours", False),
+    SlaObjective("First Response Time", 4.0, "h", False),
+    SlaObjective("Resolution Time", 24.0, "h", False),
     SlaObjective("First Contact Resolution", 75.0, "%", True),
     SlaObjective("Patch Compliance", 95.0, "%", True),
-    SlaObjective("Delivery Lead Time", 5.0, "days", False),
+    SlaObjective("Delivery Lead Time", 5.0, "d", False),
 )
 
 CONTRACT_CLAUSES = (

@@ -9,6 +9,7 @@ threshold); between two change ticks it is the very same object.
 
 from __future__ import annotations
 
+import bisect
 import math
 import secrets
 from collections.abc import Callable, Iterable, Mapping
@@ -17,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import catalogue as cat
+import rules
 
 Item = dict[str, Any]
 T = TypeVar("T")
@@ -40,7 +42,18 @@ ID_PREFIX = {
     "contracts": "contract",
 }
 
+# Kinds whose items end and are succeeded by a new item under a new id (a lead closes, a client churns).
+REPLACED_KINDS = frozenset({"clients", "leads"})
+# How long a client stays, in ticks (two to ten years of 30-second ticks, as at a real MSP); over its last
+# weeks (at most CLIENT_SOURING_TICKS, about two months of ticks) the account sours before the client leaves.
+CLIENT_TENURE_TICKS = (2_102_400, 10_512_000)
+CLIENT_SOURING_SHARE = 0.08
+CLIENT_SOURING_TICKS = 172_800
+
 _KIND_CODE = {kind: code for code, kind in enumerate(ENTITY_KINDS, start=1)}
+
+# Monthly histories (a department's spend, a vendor's scores) cover this many months, ending with this one.
+HISTORY_MONTHS = 6
 
 # When SIMULATOR_SEED is set without an epoch, every process agrees on this tick 0.
 FIXED_EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
@@ -111,7 +124,7 @@ class Ch:
 
     CHANGE, PHASE = 1, 2
     NAME_A, NAME_B, NAME_C, INDUSTRY, SIZE, TIER, RATE, MARGIN_BASE = 10, 11, 12, 13, 14, 15, 16, 17
-    REVENUE, MARGIN, HEADCOUNT, TERM, TERM_PHASE = 20, 22, 24, 26, 27
+    REVENUE, MARGIN, HEADCOUNT, TERM, TERM_PHASE, TENURE, TENURE_PHASE = 20, 22, 24, 26, 27, 28, 29
     PRODUCT, SEATS_BASE, SEATS_STEP, USAGE_BASE, USAGE, RENEWAL_PHASE = 30, 31, 32, 33, 34, 36
     WINDOW, OUTCOME, FURTHEST, CONTACT_FIRST, CONTACT_LAST, PHONE, SOURCE, VALUE, CLOSE, LAST_CONTACT = (
         40,
@@ -265,6 +278,21 @@ def iso_time(moment: datetime, milliseconds: bool = False) -> str:
     return text.replace("+00:00", "Z")
 
 
+def _same_but_stamp(before: Item, after: Item) -> bool:
+    """Whether two builds of an item differ in nothing but `lastUpdated`."""
+    return before == {**after, "lastUpdated": before["lastUpdated"]}
+
+
+def _with_parity(value: int, parity: int, low: int, high: int) -> int:
+    """The nearest integer to `value` in [low, high] (high > low) whose last bit is `parity`."""
+    result = value - value % 2 + parity
+    if result > high:
+        result -= 2
+    if result < low:
+        result += 2
+    return result
+
+
 def _cents(value: float) -> int:
     return round(value * 100)
 
@@ -379,7 +407,7 @@ class World:
             for kind in ENTITY_KINDS
         }
         # The last block's offsets of each item: consecutive ticks mostly fall in the same block.
-        self._offsets: dict[tuple[str, int], tuple[int, frozenset[int]]] = {}
+        self._offsets: dict[tuple[str, int], tuple[int, tuple[int, ...]]] = {}
 
     def rng(self, kind: str, index: int) -> Rng:
         """Randomness of one item."""
@@ -400,27 +428,47 @@ class World:
         """The item's change block holding a tick, and the tick's offset in it."""
         return divmod(tick + self._phase(kind, index), CHANGE_BLOCK)
 
-    def _block_offsets(self, kind: str, index: int, block: int) -> frozenset[int]:
-        """Offsets of the chance-change ticks within one block (always including 0)."""
+    def _block_offsets(self, kind: str, index: int, block: int) -> tuple[int, ...]:
+        """Offsets of the chance-change ticks within one block, ascending, always 0 first and an even count.
+
+        An even count lets every chance change flip a parity (see `change_parity`), which is what makes
+        each chance change a real change of the item without looking at the change before it.
+        """
         key = (kind, index)
         cached = self._offsets.get(key)
         if cached is not None and cached[0] == block:
             return cached[1]
         draw = _hash(self.seed, _KIND_CODE[kind] << 40 | index, Ch.CHANGE, block)
-        offsets = frozenset({0, *((draw >> (12 * j)) % CHANGE_BLOCK for j in range(CHANGES_PER_BLOCK))})
-        self._offsets[key] = (block, offsets)
-        return offsets
+        offsets = sorted({0, *((draw >> (12 * j)) % CHANGE_BLOCK for j in range(CHANGES_PER_BLOCK))})
+        if len(offsets) % 2:
+            offsets = offsets[:-1] if len(offsets) > 1 else [0, CHANGE_BLOCK // 2]
+        result = tuple(offsets)
+        self._offsets[key] = (block, result)
+        return result
 
     def changes_at(self, kind: str, index: int, tick: int) -> bool:
         """Whether an item changes at a tick by chance."""
         block, offset = self._block(kind, index, tick)
         return offset == 0 or offset in self._block_offsets(kind, index, block)
 
+    def _latest_offset(self, kind: str, index: int, tick: int) -> tuple[int, int]:
+        """The offset of the last chance change at or before `tick` in its block, and its rank there."""
+        block, offset = self._block(kind, index, tick)
+        offsets = self._block_offsets(kind, index, block)
+        rank = bisect.bisect_right(offsets, offset) - 1
+        return offset - offsets[rank], rank
+
     def last_chance_change(self, kind: str, index: int, tick: int) -> int:
         """The last tick at or before `tick` where the item changed by chance (one hash, no replay)."""
-        block, offset = self._block(kind, index, tick)
-        latest = max(o for o in self._block_offsets(kind, index, block) if o <= offset)
-        return tick - offset + latest
+        return tick - self._latest_offset(kind, index, tick)[0]
+
+    def change_parity(self, kind: str, index: int, tick: int) -> int:
+        """0 or 1, flipping at every chance change of the item.
+
+        Builders fold it into the last digit of one moving figure, so two successive chance changes
+        never give the very same item: `lastUpdated` then moves only with a real change.
+        """
+        return self._latest_offset(kind, index, tick)[1] % 2
 
     def build(self, kind: str, index: int, tick: int) -> Built:
         """The item as it is right after a change at `tick`."""
@@ -430,8 +478,63 @@ class World:
         """The item as it is at any tick, computed directly."""
         built = self.build(kind, index, self.last_chance_change(kind, index, tick))
         while built.next_change is not None and built.next_change <= tick:
-            built = self.build(kind, index, built.next_change)
+            built = self.step(kind, index, built, built.next_change)
         return built
+
+    def step(self, kind: str, index: int, before: Built, tick: int) -> Built:
+        """The item after a change tick: the very same object when no field but `lastUpdated` would move."""
+        after = self.build(kind, index, tick)
+        if _same_but_stamp(before.item, after.item):
+            return Built(before.item, after.next_change)
+        return after
+
+    # --- ids of items that are replaced ----------------------------------------------
+
+    def serial(self, kind: str, index: int, cycle: int) -> int:
+        """The N of `kind-N` for the item in a slot during one of its cycles (cycle 0 holds tick 0).
+
+        Cycles are numbered 0, -1, 1, -2, 2, … so that the items of tick 0 are `kind-1` … `kind-count`
+        and every successor (or predecessor, in history before the epoch) gets a new, unused N.
+        """
+        return index + 1 + self.generation.counts.get(kind, 0) * (2 * cycle if cycle >= 0 else -2 * cycle - 1)
+
+    def locate(self, kind: str, item_id: str) -> tuple[int, int] | None:
+        """The slot and cycle of an id, or None when the id cannot name an item of this generation."""
+        prefix, _, number = item_id.rpartition("-")
+        count = self.generation.counts.get(kind, 0)
+        if prefix != ID_PREFIX[kind] or not number.isdigit() or number.startswith("0") or not count:
+            return None
+        index, turn = divmod(int(number) - 1, count)[::-1]
+        if kind not in REPLACED_KINDS:
+            return (index, 0) if turn == 0 else None
+        return index, (turn // 2 if turn % 2 == 0 else -(turn + 1) // 2)
+
+    def lifetime(self, kind: str, index: int, cycle: int) -> tuple[int, int] | None:
+        """The ticks [first, end) during which a slot holds the item of one cycle; None when it never ends."""
+        if kind == "leads":
+            window, offset = self._lead_window(index)
+        elif kind == "clients":
+            window, offset = self._tenure_window(index)
+        else:
+            return None
+        start = cycle * window - offset
+        return start, start + window
+
+    def _cycle(self, kind: str, index: int, tick: int) -> tuple[int, int, int]:
+        """The cycle of a replaced item's slot at a tick, with its first tick and its end."""
+        window, offset = self._lead_window(index) if kind == "leads" else self._tenure_window(index)
+        cycle = (tick + offset) // window
+        start = cycle * window - offset
+        return cycle, start, start + window
+
+    def _lead_window(self, index: int) -> tuple[int, int]:
+        window = self.rng("leads", index).integer(480, 2880, Ch.WINDOW)
+        return window, self._phase("leads", index) * 61 % window
+
+    def _tenure_window(self, index: int) -> tuple[int, int]:
+        slot = self.rng("clients", index)
+        window = slot.integer(*CLIENT_TENURE_TICKS, Ch.TENURE)
+        return window, slot.integer(0, window - 1, Ch.TENURE_PHASE)
 
     def _date_change(self, tick: int, *days: date) -> int | None:
         """The first tick after `tick` at which one of the days begins."""
@@ -446,9 +549,12 @@ class World:
     # --- clients ---------------------------------------------------------------------
 
     def _client(self, index: int, tick: int) -> Built:
-        rng = self.rng("clients", index)
+        cycle, signed, leaves = self._cycle("clients", index, tick)
+        serial = self.serial("clients", index, cycle)
+        # Each tenure is a different company: its constants are drawn for the slot and the cycle.
+        rng = Rng(self.seed, (self.rng("clients", index).key << 32) + serial)
         moment, stamp = self._stamp(tick)
-        name = company_name(index, self.seed % 9973)
+        name = company_name(serial - 1, self.seed % 9973)
         noun = next((n for n in cat.COMPANY_NOUNS if f" {n}" in name), "Solutions")
         base_employees = int(10 * 200 ** rng.unit(Ch.SIZE))
         employees = max(5, round(base_employees * (1 + 0.03 * rng.drift(Ch.HEADCOUNT, tick))))
@@ -458,21 +564,16 @@ class World:
         low, high = {"Standard": (850, 1150), "Premium": (1150, 1550), "Enterprise": (1500, 2100)}[tier]
         per_seat_year = rng.between(low, high, Ch.RATE)
         monthly_revenue = _cents(employees * per_seat_year / 12 * (1 + 0.04 * rng.drift(Ch.REVENUE, tick)))
-        monthly_revenue = max(monthly_revenue, 50_000)
-        squeeze = 0.14 * self.generation.scenario_intensity("churn-wave", tick)
-        base_margin = 0.04 + 0.42 * rng.unit(Ch.MARGIN_BASE) ** 0.75
-        natural = base_margin + 0.06 * rng.drift(Ch.MARGIN, tick)
-        # A churn wave puts clients at risk; on its own it never pushes one past the churn line (5%), or the
-        # at-risk count would fall in one world of three as clients overshoot straight to Churned.
-        margin = min(0.6, max(-0.2, natural - squeeze, min(natural, 0.06)))
+        monthly_revenue = _with_parity(
+            max(monthly_revenue, 50_000), self.change_parity("clients", index, tick), 0, 1 << 62
+        )
+        margin = self._client_margin(rng, tick, signed, leaves)
         monthly_costs = _cents(monthly_revenue / 100 * (1 - margin))
         margin_pct = _pct(monthly_revenue - monthly_costs, monthly_revenue)
-        churn_risk = "Low" if margin_pct >= 30 else "Medium" if margin_pct >= 15 else "High"
-        status = "Churned" if margin_pct < 5 else "At Risk" if churn_risk == "High" else "Active"
         term_days = rng.choice((365, 730, 1095), Ch.TERM)
         end = self._cycle_end(rng, moment.date(), term_days, Ch.TERM_PHASE)
         item = {
-            "id": f"client-{index + 1}",
+            "id": f"client-{serial}",
             "name": name,
             "industry": cat.INDUSTRY_OF_NOUN[noun],
             "employeeCount": employees,
@@ -480,16 +581,27 @@ class World:
             "annualCosts": _money(monthly_costs * 12),
             "contractValue": _money(monthly_revenue * 12),
             "contractType": tier,
-            "status": status,
+            "status": rules.client_status(margin_pct),
             "monthlyRecurring": _money(monthly_revenue),
-            "churnRisk": churn_risk,
+            "churnRisk": rules.churn_risk(margin_pct),
             "lastUpdated": stamp,
             "marginPercentage": margin_pct,
             "monthlyRevenue": _money(monthly_revenue),
             "monthlyCosts": _money(monthly_costs),
             "contractEndDate": end.isoformat(),
         }
-        return Built(item, self._date_change(tick, end))
+        date_change = self._date_change(tick, end)
+        return Built(item, leaves if date_change is None else min(date_change, leaves))
+
+    def _client_margin(self, rng: Rng, tick: int, signed: int, leaves: int) -> float:
+        """A client's margin as a fraction: its own level, a slow drift, a churn wave, and souring before it leaves."""
+        base = 0.11 + 0.30 * rng.unit(Ch.MARGIN_BASE) ** 0.55
+        squeeze = 0.13 * self.generation.scenario_intensity("churn-wave", tick)
+        souring_ticks = max(1, min(CLIENT_SOURING_TICKS, int((leaves - signed) * CLIENT_SOURING_SHARE)))
+        souring = 0.10 * min(1.0, max(0.0, (tick - (leaves - souring_ticks)) / souring_ticks))
+        margin = base + 0.05 * rng.drift(Ch.MARGIN, tick) - squeeze - souring
+        # Deep squeezes bend smoothly towards zero instead of resting on a floor.
+        return margin if margin >= 0.06 else 0.06 * math.exp((margin - 0.06) / 0.06)
 
     @staticmethod
     def _cycle_end(rng: Rng, today: date, length_days: int, channel: int) -> date:
@@ -517,10 +629,10 @@ class World:
         total = max(seat_unit, base_seats + step)
         base_usage = 0.5 + 0.47 * rng.unit(Ch.USAGE_BASE) ** 0.7
         usage = min(1.0, max(0.2, base_usage + 0.05 * rng.drift(Ch.USAGE, tick)))
-        used = min(total, round(total * usage))
+        used = _with_parity(min(total, round(total * usage)), self.change_parity("licenses", index, tick), 0, total)
         available = total - used
-        price = _cents(product.monthly_price)
-        monthly = total * price
+        price = _cents(product.annual_price)
+        annual = total * price
         utilization = _pct(used, total)
         compliance = "Over-allocated" if used >= total else "At Risk" if utilization >= 90 else "Compliant"
         renewal = _pull_forward(
@@ -537,14 +649,14 @@ class World:
             "usedLicenses": used,
             "availableLicenses": available,
             "costPerLicense": _money(price),
-            "totalCost": _money(monthly),
+            "totalCost": _money(annual),
             "renewalDate": renewal.isoformat(),
             "complianceStatus": compliance,
             "utilizationRate": utilization,
             "lastUpdated": stamp,
-            "monthlyCost": _money(monthly),
-            "annualCost": _money(monthly * 12),
-            "potentialSavings": _money(available * price),
+            "monthlyCost": round(annual / 1200, 2),
+            "annualCost": _money(annual),
+            "potentialSavings": round(available * price / 1200, 2),
         }
         return Built(item, self._date_change(tick, renewal))
 
@@ -559,34 +671,29 @@ class World:
     }
 
     def _lead(self, index: int, tick: int) -> Built:
-        slot = self.rng("leads", index)
-        window = slot.integer(480, 2880, Ch.WINDOW)
-        offset = self._phase("leads", index) * 61 % window
-        position = tick + offset
-        cycle = position // window
-        start_tick = cycle * window - offset
-        rng = Rng(self.seed, (slot.key << 32) + cycle)
+        cycle, start_tick, ends = self._cycle("leads", index, tick)
+        window = ends - start_tick
+        serial = self.serial("leads", index, cycle)
+        rng = Rng(self.seed, (self.rng("leads", index).key << 32) + serial)
         won = rng.unit(Ch.OUTCOME) < 0.3
         furthest = 4 if won else rng.integer(1, 4, Ch.FURTHEST)
         stages = (*self._OPEN_STAGES[:furthest], "Closed Won" if won else "Closed Lost")
         open_span = int(window * 0.85)
         segment = max(1, open_span // furthest)
-        boundaries = [start_tick + segment * s for s in range(1, furthest)] + [
-            start_tick + open_span,
-            start_tick + window,
-        ]
+        boundaries = [start_tick + segment * s for s in range(1, furthest)] + [start_tick + open_span, ends]
         stage_index = sum(1 for b in boundaries[:-1] if b <= tick)
         stage = stages[stage_index]
         next_change = next((b for b in boundaries if b > tick), None)
 
         moment, stamp = self._stamp(tick)
         started = self.generation.time_of(start_tick).date()
-        company = company_name((index * 104_729 + cycle * 7) % 40_000, (self.seed >> 7) % 9973 + 1)
+        company = company_name(serial - 1, (self.seed >> 7) % 9973 + 1)
         noun = next((n for n in cat.COMPANY_NOUNS if f" {n}" in company), "Solutions")
         first, last = _person(rng, Ch.CONTACT_FIRST, Ch.CONTACT_LAST)
         domain = _domain_of(company, rng.choice(cat.TOP_LEVEL_DOMAINS, Ch.PHONE + 1))
         employees = int(12 * 100 ** rng.unit(Ch.SIZE))
         value = _cents(employees * rng.between(900, 1900, Ch.VALUE) * (1 + 0.03 * rng.drift(Ch.VALUE + 1, tick)))
+        value = _with_parity(max(value, 500_000), self.change_parity("leads", index, tick), 500_000, 1 << 62)
         if stage in self._PROBABILITY:
             low, high = self._PROBABILITY[stage]
             probability = rng.integer(low, high, Ch.CLOSE + 100, stage_index)
@@ -595,13 +702,13 @@ class World:
         close = started + timedelta(days=rng.integer(21, 120, Ch.CLOSE))
         last_contact = moment.date() - timedelta(days=rng.integer(0, 6, Ch.LAST_CONTACT, tick))
         item = {
-            "id": f"lead-{index + 1}",
+            "id": f"lead-{serial}",
             "companyName": company,
             "contactName": f"{first} {last}",
             "email": f"{_email_local(first, last)}@{domain}",
             "phone": _phone(rng, Ch.PHONE),
             "stage": stage,
-            "value": _money(max(value, 500_000)),
+            "value": _money(value),
             "probability": probability,
             "expectedCloseDate": close.isoformat(),
             "source": rng.choice(cat.LEAD_SOURCES, Ch.SOURCE),
@@ -634,7 +741,10 @@ class World:
             total_hours = round(total_hours * 0.6, 1)
         utilization_target = 0.55 + 0.35 * rng.unit(Ch.UTIL_BASE)
         share = min(0.98, max(0.3, utilization_target + 0.08 * rng.drift(Ch.UTIL, tick)))
-        billable = round(total_hours * share, 1)
+        tenths = _with_parity(
+            round(total_hours * share * 10), self.change_parity("technicians", index, tick), 0, 1 << 62
+        )
+        billable = min(tenths, round(total_hours * 10)) / 10
         utilization = _pct(billable, total_hours)
         projects = max(0, min(8, round(1 + 4 * share + 1.5 * rng.drift(Ch.PROJECTS, tick))))
         status = "On Leave" if on_leave else "Busy" if utilization >= 85 or projects >= 5 else "Available"
@@ -689,6 +799,8 @@ class World:
 
         now_pace = (pace(month) + 0.03 * rng.drift(Ch.PACE, tick)) * (1 - 0.25 * freeze)
         actual = _cents(monthly_budget / 100 * now_pace)
+        actual = _with_parity(actual, self.change_parity("departments", index, tick), 0, 1 << 62)
+        # Eleven closed months feed the year to date; the item shows the last HISTORY_MONTHS of them.
         history = [(m, _cents(monthly_budget / 100 * pace(m))) for m in range(month - 11, month)]
         history.append((month, actual))
         elapsed = (moment - _day_start(_month_start(month))).total_seconds() / (86_400 * _days_in_month(month))
@@ -717,7 +829,7 @@ class World:
             "trend": trend,
             "manager": f"{first} {last}",
             "categories": categories,
-            "historicalSpend": [{"month": _month_label(m), "amount": _money(a)} for m, a in history],
+            "historicalSpend": [{"month": _month_label(m), "amount": _money(a)} for m, a in history[-HISTORY_MONTHS:]],
         }
         return Built(item, self._date_change(tick, _month_start(month + 1)))
 
@@ -774,7 +886,7 @@ class World:
             return round(min(100.0, max(0.0, raw)), 1)
 
         current = score(month, 3 * rng.drift(Ch.PERF, tick) - 35 * outage)
-        metrics = [{"month": _month_label(m), "score": score(m)} for m in range(month - 11, month)]
+        metrics = [{"month": _month_label(m), "score": score(m)} for m in range(month - HISTORY_MONTHS + 1, month)]
         metrics.append({"month": _month_label(month), "score": current})
         days_left = (end - today).days
         if days_left <= 0:
@@ -789,7 +901,12 @@ class World:
             "name": self.vendor_name(index),
             "category": kind.category,
             "totalSpend": _money(
-                round(annual * (0.88 + 0.1 * rng.unit(Ch.SPEND) + 0.02 * rng.drift(Ch.SPEND + 1, tick)))
+                _with_parity(
+                    round(annual * (0.88 + 0.1 * rng.unit(Ch.SPEND) + 0.02 * rng.drift(Ch.SPEND + 1, tick))),
+                    self.change_parity("vendors", index, tick),
+                    0,
+                    1 << 62,
+                )
             ),
             "contractValue": _money(annual * term_years),
             "contractStart": start.isoformat(),
@@ -818,9 +935,8 @@ class World:
         for back in range(4):
             period = fortnight - back
             day = min(today.toordinal(), period * 14 + rng.integer(0, 13, Ch.SERVICE, period))
-            satisfaction = min(
-                5.0, max(1.0, round(base_perf / 20 + rng.between(-0.8, 0.6, Ch.SATISFACTION, period), 1))
-            )
+            # A percentage, as the dashboard prints it: near the vendor's level, a little under on average.
+            satisfaction = round(min(100.0, max(0.0, base_perf + rng.between(-14, 10, Ch.SATISFACTION, period))), 1)
             records.append(
                 {
                     "date": date.fromordinal(day).isoformat(),
@@ -869,7 +985,10 @@ class World:
             "status": status,
             "lastUpdated": stamp,
             "serviceType": contract_type,
-            "slaCompliance": round(compliance, 2),
+            "slaCompliance": _with_parity(
+                round(compliance * 100), self.change_parity("contracts", index, tick), 0, 10_000
+            )
+            / 100,
             "renewalStatus": renewal,
             "paymentTerms": rng.choice(cat.PAYMENT_TERMS, Ch.TERMS_PAY),
             "slaMetrics": self._sla_metrics(rng, tick, compliance),
@@ -960,9 +1079,10 @@ def advance(previous: Snapshot, world: World | None = None) -> Snapshot:
         for index in range(len(old_items)):
             due = old_next[index]
             if (due is not None and due <= tick) or world.changes_at(kind, index, tick):
-                built = world.build(kind, index, tick)
+                built = world.step(kind, index, Built(old_items[index], due), tick)
                 new_items[index], new_next[index] = built.item, built.next_change
-                ids.append(built.item["id"])
+                if built.item is not old_items[index]:
+                    ids.append(built.item["id"])
         items[kind], next_changes[kind], changed[kind] = tuple(new_items), tuple(new_next), tuple(ids)
     return Snapshot(generation, tick, items, next_changes, changed)
 

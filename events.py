@@ -31,12 +31,21 @@ def event_id(snapshot: dg.Snapshot) -> str:
 
 
 def tick_payload(snapshot: dg.Snapshot, previous: dg.Snapshot) -> dict[str, Any]:
-    """What a `tick` event says: the tick, its time and per entity the ids that changed."""
+    """What a `tick` event says: the tick, its time, per entity the ids that changed, and the ids that left.
+
+    A closed lead or a churned client leaves the list and its successor appears under a new id: the new
+    id is among `changed`, the old one in `removed`.
+    """
     if snapshot.changed is not None and snapshot.tick == previous.tick + 1:
         changed = {kind: list(ids) for kind, ids in snapshot.changed.items()}
     else:
         changed = dg.diff_ids(previous, snapshot)
-    return {"tick": snapshot.tick, "time": dg.iso_time(snapshot.time), "changed": changed}
+    removed = {
+        kind: [item["id"] for item in previous.items[kind] if item["id"] not in snapshot.by_id(kind)]
+        for kind in dg.ENTITY_KINDS
+        if kind in dg.REPLACED_KINDS
+    }
+    return {"tick": snapshot.tick, "time": dg.iso_time(snapshot.time), "changed": changed, "removed": removed}
 
 
 def generation_payload(snapshot: dg.Snapshot) -> dict[str, Any]:

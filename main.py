@@ -398,7 +398,7 @@ def _add_service_routes(app: FastAPI) -> None:
         return Stats(
             timestamp=dg.iso_time(now_utc()),
             counts=snapshot.counts,
-            update_interval=settings.update_interval_seconds,
+            update_interval=_whole_or_fraction(settings.update_interval_seconds),
             is_running=simulator.is_running,
             seed=generation.seed,
             epoch=dg.iso_time(generation.epoch),
@@ -664,14 +664,16 @@ def _item_history_endpoint(kind: str) -> Callable[..., Any]:
     ) -> Response:
         ticks = _range(simulator, start, end, step)
         snapshot = simulator.snapshot
-        index = _index_of(kind, item_id, snapshot)
         world = simulator.world
+        index, alive = _lifetime_of(kind, item_id, world, snapshot.tick)
         generation = snapshot.generation
 
         def points() -> list[dict[str, Any]]:
+            # An item that was replaced (a closed lead, a churned client) has points only while it existed.
             return [
                 {"tick": t, "time": dg.iso_time(generation.time_of(t)), "item": world.item_at(kind, index, t).item}
                 for t in ticks
+                if t in alive
             ]
 
         body = orjson.dumps(
@@ -687,13 +689,19 @@ def _item_history_endpoint(kind: str) -> Callable[..., Any]:
     return item_history
 
 
-def _index_of(kind: str, item_id: str, snapshot: dg.Snapshot) -> int:
-    """Position of an item in its list, from its id; 404 when the id names no item."""
-    prefix, _, number = item_id.rpartition("-")
-    canonical = number.isdigit() and not number.startswith("0")
-    if prefix == dg.ID_PREFIX[kind] and canonical and int(number) <= len(snapshot.items[kind]):
-        return int(number) - 1
-    raise HTTPException(404, f"no {kind[:-1]} with id {item_id!r}")
+def _whole_or_fraction(seconds: float) -> int | float:
+    """`30` for a whole number of seconds, `0.5` for a fraction."""
+    return int(seconds) if float(seconds).is_integer() else seconds
+
+
+def _lifetime_of(kind: str, item_id: str, world: dg.World, now: int) -> tuple[int, range]:
+    """The slot of an item and the ticks it exists at; 404 when the id names no item of the generation so far."""
+    located = world.locate(kind, item_id)
+    life = None if located is None else world.lifetime(kind, *located)
+    first = world.generation.first_tick
+    if located is None or (life is not None and (life[1] <= first or life[0] > now)):
+        raise HTTPException(404, f"no {kind[:-1]} with id {item_id!r}")
+    return located[0], range(first, now + 1) if life is None else range(max(first, life[0]), min(now + 1, life[1]))
 
 
 def _add_live_routes(app: FastAPI) -> None:

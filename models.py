@@ -6,9 +6,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rules import AT_RISK_MARGIN, HIGH_CHURN_MARGIN, MEDIUM_CHURN_MARGIN, ChurnRisk, ClientStatus
+
 ContractType = Literal["Standard", "Premium", "Enterprise"]
-ClientStatus = Literal["Active", "At Risk", "Churned"]
-ChurnRisk = Literal["Low", "Medium", "High"]
+
 LicenseType = Literal["User", "Device", "Concurrent"]
 ComplianceStatus = Literal["Compliant", "At Risk", "Over-allocated"]
 LeadStage = Literal["Prospecting", "Qualification", "Proposal", "Negotiation", "Closed Won", "Closed Lost"]
@@ -18,6 +19,7 @@ SpendTrend = Literal["up", "down", "stable"]
 VendorStatus = Literal["active", "expiring-soon", "expired", "under-review"]
 ContractStatus = Literal["Active", "Expiring Soon", "Expired"]
 RenewalStatus = Literal["auto-renew", "manual", "expiring"]
+SlaUnit = Literal["%", "h", "d"]
 
 Money = float
 TIMESTAMP = "ISO 8601 UTC time of the last tick that changed this item"
@@ -32,7 +34,11 @@ class Entity(BaseModel):
 class Client(Entity):
     """A managed-service client and the profitability of its account."""
 
-    id: str = Field(description="Stable id, `client-N`.", examples=["client-1"])
+    id: str = Field(
+        description="`client-N`; names one client for its whole life (a client that churns leaves the list and "
+        "the client signed in its place gets a new id).",
+        examples=["client-1"],
+    )
     name: str = Field(description="Company name.", examples=["TechFlow Solutions"])
     industry: str = Field(description="Industry the client works in.", examples=["Technology"])
     employeeCount: int = Field(ge=1, description="Employees at the client (seats the MSP supports).")
@@ -40,9 +46,14 @@ class Client(Entity):
     annualCosts: Money = Field(ge=0, description="Cost to the MSP of serving the client per year, USD.")
     contractValue: Money = Field(ge=0, description="Annual value of the client's contract, USD.")
     contractType: ContractType = Field(description="Service tier.")
-    status: ClientStatus = Field(description="Account health; follows the margin.")
+    status: ClientStatus = Field(
+        description=f"Account health: At Risk exactly when marginPercentage < {AT_RISK_MARGIN:g}, else Active."
+    )
     monthlyRecurring: Money = Field(ge=0, description="Monthly recurring revenue, USD (= annualRevenue / 12).")
-    churnRisk: ChurnRisk = Field(description="Risk of losing the client; High below 15% margin, Medium below 30%.")
+    churnRisk: ChurnRisk = Field(
+        description=f"Risk of losing the client: High when marginPercentage < {HIGH_CHURN_MARGIN:g}, "
+        f"Medium when < {MEDIUM_CHURN_MARGIN:g}, Low from {MEDIUM_CHURN_MARGIN:g}."
+    )
     lastUpdated: str = Field(description=TIMESTAMP, examples=["2025-01-15T10:30:00Z"])
     marginPercentage: float = Field(description="(annualRevenue - annualCosts) / annualRevenue x 100.")
     monthlyRevenue: Money = Field(ge=0, description="annualRevenue / 12, USD.")
@@ -83,23 +94,30 @@ class License(Entity):
     totalLicenses: int = Field(ge=0, description="Seats purchased.")
     usedLicenses: int = Field(ge=0, description="Seats assigned.")
     availableLicenses: int = Field(ge=0, description="Seats unassigned (= total - used).")
-    costPerLicense: Money = Field(ge=0, description="Price of one seat per month, USD.")
-    totalCost: Money = Field(ge=0, description="Monthly cost of all seats, USD (= totalLicenses x costPerLicense).")
+    costPerLicense: Money = Field(ge=0, description="List price of one seat per year, USD.", examples=[684.0])
+    totalCost: Money = Field(
+        ge=0, description="Yearly cost of all seats, USD (= annualCost = totalLicenses x costPerLicense)."
+    )
     renewalDate: str = Field(description="Next renewal, `YYYY-MM-DD`.")
     complianceStatus: ComplianceStatus = Field(
         description="Over-allocated when every seat is taken, At Risk at 90% or more, else Compliant."
     )
     utilizationRate: float = Field(ge=0, le=100, description="usedLicenses / totalLicenses x 100.")
     lastUpdated: str = Field(description=TIMESTAMP)
-    monthlyCost: Money = Field(ge=0, description="Same as totalCost: monthly cost of all seats, USD.")
-    annualCost: Money = Field(ge=0, description="12 x monthlyCost, USD.")
-    potentialSavings: Money = Field(ge=0, description="Monthly cost of the unused seats, USD.")
+    monthlyCost: Money = Field(ge=0, description="Monthly cost of all seats, USD (= totalCost / 12).")
+    annualCost: Money = Field(ge=0, description="Yearly cost of all seats, USD (= totalCost).")
+    potentialSavings: Money = Field(
+        ge=0, description="Monthly cost of the unused seats, USD (= availableLicenses x costPerLicense / 12)."
+    )
 
 
 class Lead(Entity):
     """A sales opportunity in the pipeline."""
 
-    id: str = Field(description="Stable id of the pipeline slot, `lead-N`; a closed lead is replaced in its slot.")
+    id: str = Field(
+        description="`lead-N`; names one company's lead for its whole life (a closed lead later leaves the list "
+        "and a fresh lead takes its place under a new id)."
+    )
     companyName: str = Field(description="Prospect company.", examples=["Acme Corp"])
     contactName: str = Field(description="Person the MSP talks to.")
     email: str = Field(description="Contact's email, on the company's domain.")
@@ -167,7 +185,9 @@ class Department(Entity):
     trend: SpendTrend = Field(description="This month's spend against last month's (5% band is stable).")
     manager: str = Field(description="Department head.")
     categories: list[CategorySpend] = Field(description="This month's spend by category; sums to actualSpend.")
-    historicalSpend: list[MonthlySpend] = Field(description="Spend of each of the last 12 months, oldest first.")
+    historicalSpend: list[MonthlySpend] = Field(
+        description="Spend of each of the last 6 months, oldest first, ending with this month (projected)."
+    )
 
 
 class MonthlyScore(BaseModel):
@@ -182,7 +202,7 @@ class ServiceRecord(BaseModel):
 
     date: str = Field(description="`YYYY-MM-DD`.")
     service: str = Field(description="What was delivered.")
-    satisfaction: float = Field(ge=1, le=5, description="Satisfaction, 1-5.")
+    satisfaction: float = Field(ge=0, le=100, description="Satisfaction with the service, % (0-100).", examples=[92.5])
 
 
 class Vendor(Entity):
@@ -208,7 +228,9 @@ class Vendor(Entity):
     contactPerson: str = Field(description="Account manager at the vendor.")
     email: str = Field(description="Account manager's email.")
     phone: str = Field(description="Account manager's phone.")
-    performanceMetrics: list[MonthlyScore] = Field(description="Score of each of the last 12 months, oldest first.")
+    performanceMetrics: list[MonthlyScore] = Field(
+        description="Score of each of the last 6 months, oldest first, ending with this month."
+    )
     serviceHistory: list[ServiceRecord] = Field(description="Recent services, newest first.")
 
 
@@ -218,7 +240,11 @@ class SlaMetric(BaseModel):
     metric: str = Field(description="What is measured.", examples=["Uptime"])
     target: float = Field(description="Agreed level.")
     actual: float = Field(description="Measured level this month.")
-    unit: str = Field(description="Unit of target and actual.", examples=["%"])
+    unit: SlaUnit = Field(
+        description="Unit symbol of target and actual, printed right after the number: % (percent), h (hours), "
+        "d (days).",
+        examples=["%"],
+    )
 
 
 class Contract(Entity):
@@ -290,7 +316,9 @@ class Stats(BaseModel):
 
     timestamp: str = Field(description="Time of the answer.")
     counts: EntityCounts
-    update_interval: float = Field(description="Seconds between ticks.", examples=[30])
+    update_interval: int | float = Field(
+        description="Seconds between ticks: an integer when the interval is whole, as in `30`.", examples=[30]
+    )
     is_running: bool = Field(description="Whether the tick task is running.")
     seed: int = Field(description="Seed of the current generation.")
     epoch: str = Field(description="Time of tick 0 of the current generation.")

@@ -23,7 +23,7 @@ import tempfile
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, partial
 from pathlib import Path
@@ -31,6 +31,7 @@ from typing import Any, Literal, get_args
 from xml.sax.saxutils import escape
 
 import data_generator as dg
+import rules
 from config import now_utc
 from data_generator import Item, Snapshot
 from models import PageType, ReportInsights, ReportRequest
@@ -62,7 +63,7 @@ LEVEL_COLORS = {"critical": "#8E1B2B", "high": RED, "medium": AMBER, "low": GREE
 LEVEL_RANK = {"High": 0, "Medium": 1, "Low": 2}
 
 # Business thresholds the default insights are measured against.
-THIN_MARGIN = 15.0  # a client below it has High churn risk (see models.Client.churnRisk)
+THIN_MARGIN = rules.HIGH_CHURN_MARGIN  # a client below it has High churn risk
 HEALTHY_MARGIN = 30.0
 SEAT_PRESSURE = 90.0  # a license this full is At Risk of running out of seats
 LOW_SEAT_USE = 70.0
@@ -195,6 +196,18 @@ class PageContent:
     metrics: tuple[MetricRow, ...]
     charts: tuple[RenderedChart, ...]
     insights: Insights
+    figures: tuple[Figure, ...] = ()  # every figure of the page measured now and an hour earlier
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A figure of a page measured on the report's snapshot and on the one an hour earlier."""
+
+    label: str
+    unit: Unit
+    better: int
+    now: float | None
+    before: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,9 +232,9 @@ class ReportError(Exception):
 
 
 def usd(amount: float) -> str:
-    """Whole dollars with thousands separators: `$1,234` or `-$56`."""
-    rounded = round(amount)
-    return f"{'-' if rounded < 0 else ''}${abs(rounded):,}"
+    """Dollars and cents with thousands separators: `$1,234.50` or `-$56.00`."""
+    cents = round(amount * 100)
+    return f"{'-' if cents < 0 else ''}${abs(cents) / 100:,.2f}"
 
 
 def pct(value: float) -> str:
@@ -399,12 +412,9 @@ def _client_insights(snapshot: Snapshot) -> Insights:
     today = _today(snapshot)
     mrr, margin = monthly_recurring_revenue(snapshot), average_margin(snapshot)
     at_risk = at_risk_clients(snapshot)
-    churned = [client for client in clients if client["status"] == "Churned"]
     by_margin = sorted(clients, key=lambda client: client["marginPercentage"])
     thin = [client for client in by_margin if client["marginPercentage"] < THIN_MARGIN]
-    exposed = [
-        c for c in clients if c["status"] != "Churned" and (c["status"] == "At Risk" or c["churnRisk"] == "High")
-    ]
+    exposed = [c for c in clients if c["status"] == "At Risk" or c["churnRisk"] == "High"]
     exposed_mrr = sum(client["monthlyRecurring"] for client in exposed)
     by_revenue = sorted(clients, key=lambda client: client["monthlyRecurring"], reverse=True)
     top_count, top_share = math.ceil(len(clients) / 5), top_fifth_revenue_share(snapshot)
@@ -438,10 +448,6 @@ def _client_insights(snapshot: Snapshot) -> Insights:
             f"{pct(by_margin[-1]['marginPercentage'])} ({by_margin[-1]['name']}); "
             f"{_plural(len(thin), 'client')} {_verb(len(thin))} below {THIN_MARGIN:.0f}%."
         )
-    if churned:
-        findings.append(
-            f"{_plural(len(churned), 'client')} {_verb(len(churned), 'has', 'have')} churned: {_client_names(churned)}."
-        )
     if renewing:
         findings.append(
             f"{_plural(len(renewing), 'contract')} {_verb(len(renewing), 'ends', 'end')} "
@@ -466,11 +472,6 @@ def _client_insights(snapshot: Snapshot) -> Insights:
             f"{_plural(len(thin), 'client')} {_verb(len(thin), 'runs', 'run')} below a {THIN_MARGIN:.0f}% margin "
             f"({_client_names(thin)}).",
             f"Reprice or reduce the cost to serve {_client_names(thin)} at their next review.",
-        ),
-        (
-            "Medium" if churned else None,
-            f"{_plural(len(churned), 'client')} churned ({_client_names(churned)}).",
-            "Run a loss review with each churned client and feed the lessons into account management.",
         ),
     )
     recommendations = []
@@ -708,7 +709,7 @@ def _license_insights(snapshot: Snapshot) -> Insights:
 def _license_charts(snapshot: Snapshot) -> tuple[ChartSpec, ...]:
     licenses = snapshot.items["licenses"]
     wasteful = sorted(licenses, key=lambda license: license["potentialSavings"], reverse=True)[:10]
-    used_cost = _totals_by(licenses, "vendor", lambda lic: lic["usedLicenses"] * lic["costPerLicense"])
+    used_cost = _totals_by(licenses, "vendor", lambda lic: lic["usedLicenses"] * lic["costPerLicense"] / 12)
     idle_cost = _totals_by(licenses, "vendor", lambda lic: lic["potentialSavings"])
     vendors = sorted(used_cost, key=lambda vendor: used_cost[vendor] + idle_cost[vendor], reverse=True)[:10]
     months = _next_months(_today(snapshot))
@@ -1637,23 +1638,114 @@ PAGES: dict[PageType, Page] = {
 }
 
 
+def _count(kind: str, keep: Callable[[Item], bool] = lambda item: True) -> Callable[[Snapshot], float]:
+    return lambda s: sum(1 for item in s.items[kind] if keep(item))
+
+
+def _sum(kind: str, field: str, keep: Callable[[Item], bool] = lambda item: True) -> Callable[[Snapshot], float]:
+    return lambda s: sum(item[field] for item in s.items[kind] if keep(item))
+
+
+def _average(kind: str, field: str) -> Callable[[Snapshot], float]:
+    return lambda s: _mean(item[field] for item in s.items[kind])
+
+
+# Figures the dashboards show besides the report's own key metrics: a metric the page sends is matched to
+# one of these (or of the page's metrics) to give it its trend over the last hour.
+EXTRA_FIGURES: dict[PageType, tuple[MetricDef, ...]] = {
+    "client-profitability": (
+        MetricDef("Total clients", "count", 1, _count("clients")),
+        MetricDef("Annual revenue", "money", 1, _sum("clients", "annualRevenue")),
+        MetricDef("Annual costs", "money", -1, _sum("clients", "annualCosts")),
+        MetricDef("Monthly costs", "money", -1, _sum("clients", "monthlyCosts")),
+        MetricDef(
+            "Monthly profit",
+            "money",
+            1,
+            lambda s: sum(c["monthlyRevenue"] - c["monthlyCosts"] for c in s.items["clients"]),
+        ),
+        MetricDef("Active clients", "count", 1, _count("clients", lambda c: c["status"] == "Active")),
+        MetricDef("Medium churn risk", "count", -1, _count("clients", lambda c: c["churnRisk"] == "Medium")),
+    ),
+    "software-license": (
+        MetricDef("Total licenses seats", "count", 0, _sum("licenses", "totalLicenses")),
+        MetricDef("Used licenses seats", "count", 1, _sum("licenses", "usedLicenses")),
+        MetricDef("Annual license cost", "money", -1, _sum("licenses", "annualCost")),
+        MetricDef("Potential savings", "money", -1, _sum("licenses", "potentialSavings")),
+        MetricDef("Average utilization rate", "percent", 1, _average("licenses", "utilizationRate")),
+        MetricDef("License subscriptions", "count", 0, _count("licenses")),
+        MetricDef(
+            "Compliance issues at risk",
+            "count",
+            -1,
+            _count("licenses", lambda lic: lic["complianceStatus"] != "Compliant"),
+        ),
+    ),
+    "sales-pipeline": (
+        MetricDef("Total pipeline value", "money", 1, _sum("leads", "value")),
+        MetricDef("Total leads", "count", 1, _count("leads")),
+        MetricDef("Won deals value", "money", 1, _sum("leads", "value", lambda lead: lead["stage"] == "Closed Won")),
+        MetricDef("Average probability", "percent", 1, _average("leads", "probability")),
+        MetricDef("Average deal size", "money", 1, _average("leads", "value")),
+    ),
+    "resource-allocation": (
+        MetricDef("Total technicians", "count", 0, _count("technicians")),
+        MetricDef("Average utilization", "percent", 1, _average("technicians", "utilization")),
+        MetricDef("Total hours", "hours", 0, _sum("technicians", "totalHours")),
+        MetricDef("Active projects", "count", 0, _sum("technicians", "activeProjects")),
+        MetricDef("Average hourly rate", "money", 0, _average("technicians", "hourlyRate")),
+        MetricDef("Busy technicians", "count", 0, _count("technicians", lambda t: t["status"] == "Busy")),
+    ),
+    "departmental-spend": (
+        MetricDef("Total remaining budget", "money", 1, _sum("departments", "remaining")),
+        MetricDef("Monthly budget", "money", 0, _sum("departments", "monthlyBudget")),
+        MetricDef("Total departments", "count", 0, _count("departments")),
+        MetricDef("Employees", "count", 0, _sum("departments", "employeeCount")),
+        MetricDef(
+            "Budget utilization used",
+            "percent",
+            -1,
+            lambda s: _share(_sum("departments", "spent")(s), _sum("departments", "budget")(s)),
+        ),
+    ),
+    "vendor-management": (
+        MetricDef("Total vendors", "count", 0, _count("vendors")),
+        MetricDef("Total contract value", "money", 0, _sum("contracts", "value")),
+        MetricDef("Annual vendor value", "money", 0, _sum("vendors", "annualValue")),
+        MetricDef("Total contracts", "count", 0, _count("contracts")),
+        MetricDef(
+            "Vendors expiring soon",
+            "count",
+            -1,
+            _count("vendors", lambda v: v["status"] in ("expiring-soon", "expired")),
+        ),
+    ),
+}
+
+
+def measure_figures(metrics: Sequence[MetricDef], snapshot: Snapshot, earlier: Snapshot) -> tuple[Figure, ...]:
+    """Each metric measured now and on the earlier snapshot."""
+    return tuple(Figure(m.label, m.unit, m.better, m.measure(snapshot), m.measure(earlier)) for m in metrics)
+
+
+def figure_row(figure: Figure, shown: str | None = None) -> MetricRow:
+    """A key-metrics row of a figure: its value (or the text shown for it) and its change in the last hour."""
+    now, before = figure.now, figure.before
+    if now is None:
+        return MetricRow(figure.label, shown or "n/a", "—")
+    value = shown or format_value(now, figure.unit)
+    if before is None:
+        return MetricRow(figure.label, value, "—")
+    change = format_change(now - before, figure.unit)
+    tone: Literal["good", "bad", "neutral"] = "neutral"
+    if change != "no change" and figure.better:
+        tone = "good" if (now > before) == (figure.better > 0) else "bad"
+    return MetricRow(figure.label, value, change, tone)
+
+
 def metric_rows(page: Page, snapshot: Snapshot, earlier: Snapshot) -> tuple[MetricRow, ...]:
     """The page's metrics now, with their change since the earlier snapshot."""
-    rows = []
-    for metric in page.metrics:
-        now, before = metric.measure(snapshot), metric.measure(earlier)
-        if now is None:
-            rows.append(MetricRow(metric.label, "n/a", "—"))
-            continue
-        if before is None:
-            rows.append(MetricRow(metric.label, format_value(now, metric.unit), "—"))
-            continue
-        change = format_change(now - before, metric.unit)
-        tone: Literal["good", "bad", "neutral"] = "neutral"
-        if change != "no change" and metric.better:
-            tone = "good" if (now > before) == (metric.better > 0) else "bad"
-        rows.append(MetricRow(metric.label, format_value(now, metric.unit), change, tone))
-    return tuple(rows)
+    return tuple(figure_row(figure) for figure in measure_figures(page.metrics, snapshot, earlier))
 
 
 def hour_earlier(snapshot: Snapshot, snapshot_at: Callable[[int], Snapshot]) -> Snapshot:
@@ -1685,6 +1777,7 @@ def page_content(page_type: PageType, snapshot: Snapshot, earlier: Callable[[], 
 
 def _build_content(page_type: PageType, snapshot: Snapshot, earlier: Snapshot) -> PageContent:
     page = PAGES[page_type]
+    figures = measure_figures((*page.metrics, *EXTRA_FIGURES[page_type]), snapshot, earlier)
     return PageContent(
         page_type=page_type,
         title=page.title,
@@ -1692,9 +1785,10 @@ def _build_content(page_type: PageType, snapshot: Snapshot, earlier: Snapshot) -
         data_time=snapshot.time,
         compared_time=earlier.time,
         tick=snapshot.tick,
-        metrics=metric_rows(page, snapshot, earlier),
+        metrics=tuple(figure_row(figure) for figure in figures[: len(page.metrics)]),
         charts=tuple(_draw_chart(spec) for spec in page.charts(snapshot)),
         insights=_tidy(page.insights(snapshot)),
+        figures=figures,
     )
 
 
@@ -1718,38 +1812,106 @@ def _tidy(insights: Insights) -> Insights:
 
 
 def _sent(texts: Sequence[str] | None, computed: tuple[str, ...]) -> tuple[str, ...]:
-    """The client's list when it sent a non-empty one, else the computed one."""
-    return tuple(texts) if texts else computed
+    """The client's texts word for word, then the computed ones it did not already say."""
+    sent = tuple(text for text in texts or () if text.strip())
+    return (*sent, *(text for text in computed if text not in sent))
 
 
 def merge_insights(computed: Insights, request: ReportRequest) -> Insights:
-    """The client's insights where it sent them, the computed ones elsewhere."""
+    """The client's insights first, as sent, then the report's own findings from the live data."""
     sent = request.insights or ReportInsights()
-    summary = next((text for text in (sent.summary, request.summary) if text and text.strip()), computed.summary)
-    risks = (
-        tuple(Risk(risk.level, risk.description, risk.recommendation) for risk in sent.risks)
-        if sent.risks
-        else computed.risks
-    )
+    summaries = [text for text in (sent.summary, request.summary) if text and text.strip()]
+    summary = "\n\n".join((*summaries[:1], computed.summary))
+    sent_risks = tuple(Risk(risk.level, risk.description, risk.recommendation) for risk in sent.risks or ())
     return Insights(
         summary=summary,
         key_findings=_sent(sent.keyFindings, computed.key_findings),
-        risks=risks,
+        risks=(*sent_risks, *(risk for risk in computed.risks if risk not in sent_risks)),
         opportunities=_sent(sent.opportunities, computed.opportunities),
         recommendations=_sent(sent.recommendations, computed.recommendations),
         next_actions=_sent(sent.nextActions, computed.next_actions),
     )
 
 
-def merge_metrics(computed: tuple[MetricRow, ...], request: ReportRequest) -> tuple[MetricRow, ...]:
-    """The client's metrics, printed as sent, when it sent any."""
+_NUMBER = re.compile(r"^\s*([-+−]?)\s*(\$?)\s*([0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+)\s*(%?)\s*$")
+# Within this relative distance a figure the page sent is taken for the figure the report measures.
+SAME_FIGURE = 0.02
+
+
+def read_figure(value: str | float | int) -> tuple[float | None, Unit | None]:
+    """A figure the page sent, as a number and, when its text says so, a unit: `"$9,531.617"` is money."""
+    if isinstance(value, bool):
+        return None, None
+    if isinstance(value, int | float):
+        return (float(value), None) if math.isfinite(value) else (None, None)
+    match = _NUMBER.match(value)
+    if match is None:
+        return None, None
+    sign, dollar, digits, percent = match.groups()
+    number = float(digits.replace(",", "")) * (-1 if sign in ("-", "−") else 1)
+    if dollar:
+        return number, "money"
+    if percent:
+        return number, "percent"
+    return number, ("count" if "." not in digits else None)
+
+
+# Words of a label too common to tell one figure from another.
+_GENERIC_WORDS = frozenset({"total", "average", "avg", "all", "number", "count", "this", "last", "the", "and", "per"})
+
+
+def _words(label: str) -> set[str]:
+    return {word for word in re.findall(r"[a-z]+", label.lower()) if len(word) > 2} - _GENERIC_WORDS
+
+
+def match_figure(label: str, number: float | None, unit: Unit | None, figures: Sequence[Figure]) -> Figure | None:
+    """The measured figure a sent metric stands for: the nearest in value (same unit), else the best by label."""
+    words = _words(label)
+    measured = [(f.now, f) for f in figures if f.now is not None and (unit is None or f.unit == unit)]
+    if number is not None:
+        near = [
+            (abs(now - number), -len(_words(f.label) & words), i, f)
+            for i, (now, f) in enumerate(measured)
+            if _same(now, number)
+        ]
+        if near:
+            return min(near)[3]
+    scored = [(len(_words(f.label) & words), -i, f) for i, (_, f) in enumerate(measured)]
+    best = max(scored, key=lambda entry: entry[:2], default=None)
+    return best[2] if best and best[0] else None
+
+
+def _same(measured: float, sent: float) -> bool:
+    return abs(measured - sent) <= SAME_FIGURE * max(abs(sent), 1.0)
+
+
+def _shown(number: float | None, unit: Unit | None, value: str | float | int) -> str:
+    if number is None:
+        return str(value)
+    if unit is None:
+        return f"{number:,.0f}" if float(number).is_integer() else f"{number:,.2f}"
+    return format_value(number, unit)
+
+
+def merge_metrics(content: PageContent, request: ReportRequest) -> tuple[MetricRow, ...]:
+    """The client's metrics, formatted, each with its trend: the client's, else the simulation's last hour."""
     if not request.metrics:
-        return computed
+        return content.metrics
     rows = []
     for metric in request.metrics:
-        value = metric.value
-        shown = value if isinstance(value, str) else f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
-        rows.append(MetricRow(metric.label, shown, metric.trend or ""))
+        number, unit = read_figure(metric.value)
+        figure = match_figure(metric.label, number, unit, content.figures)
+        unit = unit or (figure.unit if figure else None)
+        shown = _shown(number, unit, metric.value)
+        live = figure.now if figure is not None else None
+        if figure is not None and live is not None and number is not None and not _same(live, number):
+            shown += f" (live: {format_value(live, figure.unit)})"
+        if metric.trend and metric.trend.strip():
+            rows.append(MetricRow(metric.label, shown, metric.trend))
+        elif figure is not None:
+            rows.append(replace(figure_row(figure, shown), label=metric.label))
+        else:
+            rows.append(MetricRow(metric.label, shown, "not measured"))
     return tuple(rows)
 
 
@@ -2109,13 +2271,13 @@ def render_report(request: ReportRequest, content: PageContent, *, generated_at:
 
     title = request.pageTitle if request.pageTitle and request.pageTitle.strip() else content.title
     insights = merge_insights(content.insights, request)
-    metrics = merge_metrics(content.metrics, request)
+    metrics = merge_metrics(content, request)
     styles = _styles()
     width = LETTER[0] - 1.5 * inch
     story = [
         *_cover(title, content, generated_at, styles, width),
         _heading("Executive summary", styles),
-        _paragraph(insights.summary, styles["body"]),
+        *(_paragraph(text, styles["body"]) for text in insights.summary.split("\n\n")),
         KeepTogether(
             [_heading("Key metrics", styles), _metrics_table(metrics, content, bool(request.metrics), styles, width)]
         ),

@@ -2,13 +2,14 @@
 
 Two entry points:
 
-- `check_snapshot(snapshot)` checks a `data_generator.Snapshot` at its own time, including that ids run
-  `client-1 .. client-N`, that the counts are the generation's and that every `lastUpdated` is a tick of
-  the generation at or before the snapshot.
+- `check_snapshot(snapshot)` checks a `data_generator.Snapshot` at its own time, including that ids are
+  `kind-N`, unique, and that the item in slot i has an N with N - 1 = i modulo the count (a replaced
+  lead or client gets a new N in the same slot), that the counts are the generation's and that every
+  `lastUpdated` is a tick of the generation at or before the snapshot.
 - `check_items(items, at)` checks entity lists as served over HTTP (decoded JSON) or taken from a
   snapshot: `items` maps entity names (`"clients"`, ...) to lists of items, `at` is the time of the tick
   they show. With `complete=False` the lists may be partial (a filtered or paged answer): ids need not
-  run 1..N and contracts may name vendors that are not listed.
+  follow the slots and contracts may name vendors that are not listed.
 
 What is checked: every field present (no more, in the model's order) with its JSON type (numbers are
 never strings or bools, never NaN or infinite; nested objects too); numbers rounded to two decimals
@@ -51,8 +52,13 @@ CENT = 0.0100001
 EXPIRING_WITHIN_DAYS = 90
 # A vendor scoring below this (with its agreement not near its end) is under review.
 UNDER_REVIEW_BELOW = 65
-# Client churn risk by margin: High below 15%, Medium below 30%, else Low.
-CHURN_RISK_BANDS = ((15.0, "High"), (30.0, "Medium"))
+# Client churn risk by margin, as the dashboard derives it: High below 15%, Medium below 25%, else Low.
+CHURN_RISK_BANDS = ((15.0, "High"), (25.0, "Medium"))
+# A client is At Risk exactly below this margin (the dashboard's own threshold).
+AT_RISK_MARGIN = 20.0
+# Monthly histories: the last six months, oldest first, ending with the current one.
+HISTORY_MONTHS = 6
+SLA_UNITS = frozenset({"%", "h", "d"})
 # License compliance: At Risk from this utilisation on, Over-allocated when every seat is taken.
 AT_RISK_UTILIZATION = 90
 # Probability band (inclusive, %) of each stage.
@@ -141,9 +147,9 @@ def month_label(day: date, months_back: int = 0) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def last_twelve_months(day: date) -> tuple[str, ...]:
-    """The 12 months up to the one holding `day`, oldest first."""
-    return tuple(month_label(day, back) for back in range(11, -1, -1))
+def last_six_months(day: date) -> tuple[str, ...]:
+    """The 6 months up to the one holding `day`, oldest first."""
+    return tuple(month_label(day, back) for back in range(HISTORY_MONTHS - 1, -1, -1))
 
 
 def close(actual: float, expected: float, tolerance: float = CENT) -> bool:
@@ -154,13 +160,15 @@ def close(actual: float, expected: float, tolerance: float = CENT) -> bool:
 def _check_ids(kind: str, listed: Sequence[Item], complete: bool) -> None:
     prefix = dg.ID_PREFIX[kind]
     ids = [item.get("id") for item in listed]
-    if complete:
-        assert ids == [f"{prefix}-{n}" for n in range(1, len(listed) + 1)], f"{kind}: ids are not {prefix}-1..N"
-        return
     assert len(set(ids)) == len(ids), f"{kind}: repeated ids"
     pattern = re.compile(rf"{prefix}-[1-9]\d*")
     bad = [i for i in ids if not isinstance(i, str) or not pattern.fullmatch(i)]
     assert not bad, f"{kind}: bad ids {bad}"
+    if complete:
+        slots = [(int(str(i).rpartition("-")[2]) - 1) % len(listed) for i in ids]
+        assert slots == list(range(len(listed))), f"{kind}: ids do not follow their slots"
+        if kind not in ("clients", "leads"):
+            assert ids == [f"{prefix}-{n}" for n in range(1, len(listed) + 1)], f"{kind}: ids are not {prefix}-1..N"
 
 
 # --- JSON shape: fields, types, finiteness, rounding ---------------------------------
@@ -239,8 +247,8 @@ def _client(c: Item, where: str) -> None:
     assert close(margin, c["marginPercentage"]), f"{where}: marginPercentage {c['marginPercentage']} != {margin}"
     risk = next((name for bound, name in CHURN_RISK_BANDS if c["marginPercentage"] < bound), "Low")
     assert c["churnRisk"] == risk, f"{where}: churnRisk {c['churnRisk']} at margin {c['marginPercentage']}"
-    # Healthy accounts are Active; the others At Risk or, at the lowest margins (see _check_relations), Churned.
-    assert (c["status"] == "Active") == (risk != "High"), f"{where}: status {c['status']} with churn risk {risk}"
+    status = "At Risk" if c["marginPercentage"] < AT_RISK_MARGIN else "Active"
+    assert c["status"] == status, f"{where}: status {c['status']} at margin {c['marginPercentage']}"
     assert c["employeeCount"] >= 1, where
 
 
@@ -251,10 +259,11 @@ def _license(lic: Item, where: str) -> None:
     product = PRODUCTS.get((lic["vendor"], lic["product"]))
     assert product is not None, f"{where}: {lic['vendor']} {lic['product']} is not in the catalogue"
     assert lic["licenseType"] == product.license_type, where
-    assert lic["totalCost"] == lic["monthlyCost"], f"{where}: totalCost != monthlyCost"
+    assert lic["costPerLicense"] == product.annual_price, f"{where}: costPerLicense is not the yearly list price"
+    assert lic["totalCost"] == lic["annualCost"], f"{where}: totalCost != annualCost"
     assert close(lic["totalCost"], total * lic["costPerLicense"]), f"{where}: totalCost != seats x price"
-    assert close(lic["annualCost"], 12 * lic["monthlyCost"]), f"{where}: annualCost != 12 x monthlyCost"
-    assert close(lic["potentialSavings"], available * lic["costPerLicense"]), f"{where}: potentialSavings"
+    assert close(lic["monthlyCost"], lic["totalCost"] / 12), f"{where}: monthlyCost != totalCost / 12"
+    assert close(lic["potentialSavings"], available * lic["costPerLicense"] / 12), f"{where}: potentialSavings"
     utilization = used / total * 100 if total else 0.0
     assert close(lic["utilizationRate"], utilization), f"{where}: utilizationRate {lic['utilizationRate']}"
     if used >= total:
@@ -317,7 +326,7 @@ def _department(dept: Item, where: str) -> None:
     top = dept["topExpenseCategory"]
     assert spends.get(top) == max(spends.values()), f"{where}: topExpenseCategory {top} is not the largest"
     history = dept["historicalSpend"]
-    assert len(history) == 12, f"{where}: {len(history)} months of historicalSpend"
+    assert len(history) == HISTORY_MONTHS, f"{where}: {len(history)} months of historicalSpend"
     assert all(ISO_MONTH.match(m["month"]) for m in history), where
     assert history[-1]["amount"] == dept["actualSpend"], f"{where}: this month's historicalSpend != actualSpend"
     previous, actual = history[-2]["amount"], dept["actualSpend"]
@@ -330,7 +339,7 @@ def _vendor(vendor: Item, where: str) -> None:
     assert start < end, f"{where}: agreement {start} - {end}"
     assert vendor["renewalDate"] == vendor["contractEnd"], f"{where}: renewalDate != contractEnd"
     metrics = vendor["performanceMetrics"]
-    assert len(metrics) == 12, f"{where}: {len(metrics)} months of performanceMetrics"
+    assert len(metrics) == HISTORY_MONTHS, f"{where}: {len(metrics)} months of performanceMetrics"
     assert all(ISO_MONTH.match(m["month"]) for m in metrics), where
     assert vendor["performanceScore"] == metrics[-1]["score"], f"{where}: performanceScore != latest month"
     assert all(0 <= m["score"] <= 100 for m in metrics), where
@@ -341,7 +350,9 @@ def _vendor(vendor: Item, where: str) -> None:
     history = vendor["serviceHistory"]
     days = [parse_date(r["date"], f"{where}.serviceHistory") for r in history]
     assert days == sorted(days, reverse=True), f"{where}: serviceHistory is not newest first"
-    assert all(1 <= r["satisfaction"] <= 5 for r in history), where
+    assert all(0 <= r["satisfaction"] <= 100 for r in history), f"{where}: satisfaction is not a percentage"
+    # On the 0-100 scale a whole service history under 5 would be a 1-5 score in disguise.
+    assert max(r["satisfaction"] for r in history) > 5, f"{where}: satisfaction looks like a 1-5 score"
     local, _, domain = vendor["email"].partition("@")
     assert _letters(local) == _letters(vendor["contactPerson"]), f"{where}: email {vendor['email']}"
     assert "." in domain, f"{where}: email {vendor['email']}"
@@ -355,6 +366,8 @@ def _contract(contract: Item, where: str) -> None:
     assert contract["slaMetrics"], f"{where}: no slaMetrics"
     assert contract["terms"], f"{where}: no terms"
     assert 0 <= contract["slaCompliance"] <= 100, where
+    units = {m["unit"] for m in contract["slaMetrics"]}
+    assert units <= SLA_UNITS, f"{where}: SLA units {sorted(units)} are not the symbols %, h, d"
 
 
 # --- one entity at a time: what depends on today ------------------------------------------
@@ -380,18 +393,18 @@ def _technician_today(tech: Item, today: date, where: str) -> None:
 
 def _department_today(dept: Item, today: date, where: str) -> None:
     history = dept["historicalSpend"]
-    assert tuple(m["month"] for m in history) == last_twelve_months(today), (
-        f"{where}: historicalSpend months on {today}"
-    )
-    # Year to date: the year's earlier months in full and part of this month.
-    before = sum(m["amount"] for m in history[:-1] if m["month"].startswith(f"{today.year:04d}-"))
-    assert before - CENT <= dept["spent"] <= before + dept["actualSpend"] + CENT, f"{where}: spent is not YTD"
+    assert tuple(m["month"] for m in history) == last_six_months(today), f"{where}: historicalSpend months on {today}"
+    # Year to date: the year's earlier months in full and part of this month; the history shows six of them.
+    shown = sum(m["amount"] for m in history[:-1] if m["month"].startswith(f"{today.year:04d}-"))
+    hidden = max(0, today.month - HISTORY_MONTHS)
+    ceiling = shown + dept["actualSpend"] + hidden * dept["monthlyBudget"] * 1.2
+    assert shown - CENT <= dept["spent"] <= ceiling + CENT, f"{where}: spent is not YTD"
 
 
 def _vendor_today(vendor: Item, today: date, where: str) -> None:
     assert date.fromisoformat(vendor["contractStart"]) <= today, f"{where}: agreement starts after {today}"
     metrics = vendor["performanceMetrics"]
-    assert tuple(m["month"] for m in metrics) == last_twelve_months(today), f"{where}: performanceMetrics on {today}"
+    assert tuple(m["month"] for m in metrics) == last_six_months(today), f"{where}: performanceMetrics on {today}"
     days_left = (date.fromisoformat(vendor["contractEnd"]) - today).days
     if days_left <= 0:
         status = "expired"
@@ -458,11 +471,8 @@ def _check_relations(items: Mapping[str, Sequence[Item]], complete: bool) -> Non
             assert contract["vendorId"] in vendors, f"{contract['id']}: no vendor {contract['vendorId']}"
         if contract["vendorId"] in vendors:
             assert contract["vendorName"] == vendors[contract["vendorId"]], f"{contract['id']}: vendorName"
-    clients = items.get("clients", ())
-    churned = [c["marginPercentage"] for c in clients if c["status"] == "Churned"]
-    at_risk = [c["marginPercentage"] for c in clients if c["status"] == "At Risk"]
-    if churned and at_risk:
-        assert max(churned) < min(at_risk), "a Churned client has a better margin than an At Risk one"
+    clients = [c["name"] for c in items.get("clients", ())]
+    assert len(set(clients)) == len(clients), "client names repeat"
 
 
 def _letters(text: str) -> str:

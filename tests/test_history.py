@@ -126,7 +126,7 @@ def _limits(generation: dg.Generation, end: int) -> list[tuple[dict[str, str], s
 def test_history_limits_are_422_naming_the_parameter(client: TestClient, app: FastAPI) -> None:
     generation = generation_of(app)
     end = history(client)["x-tick"]
-    for path in ("/api/history", "/api/clients/client-1/history"):
+    for path in ("/api/history", "/api/technicians/tech-1/history"):
         for params, named in _limits(generation, end):
             response = client.get(path, params=params)
             assert response.status_code == 422, (path, params)
@@ -141,7 +141,7 @@ def test_item_history_equals_the_item_in_those_snapshots(client: TestClient, app
     end = history(client)["x-tick"]
     params = {"from": iso(generation, end - 90), "to": iso(generation, end), "step": "15m"}
     for kind in dg.ENTITY_KINDS:
-        item_id = f"{dg.ID_PREFIX[kind]}-2"
+        item_id = dg.compute_snapshot(generation, end).items[kind][1]["id"]
         body = history(client, f"/api/{kind}/{item_id}/history", **params)
         assert body["id"] == item_id
         assert body["entity"] == kind
@@ -154,19 +154,19 @@ def test_item_history_equals_the_item_in_those_snapshots(client: TestClient, app
 
 def test_item_history_tick_by_tick_follows_every_change(client: TestClient, app: FastAPI) -> None:
     generation = generation_of(app)
-    body = history(client, "/api/clients/client-7/history", step="30s")
+    body = history(client, "/api/technicians/tech-7/history", step="30s")
     points = body["points"]
     assert len(points) == 121
     snapshot = dg.compute_snapshot(generation, points[0]["tick"])
     for point in points:
         while snapshot.tick < point["tick"]:
             snapshot = dg.advance(snapshot)
-        assert point["item"] == snapshot.by_id("clients")["client-7"]
+        assert point["item"] == snapshot.by_id("technicians")["tech-7"]
     changes = {point["item"]["lastUpdated"] for point in points}
     assert len(changes) > 1  # the item moved within the hour
 
 
-@pytest.mark.parametrize("missing", ["client-21", "client-0", "client-01", "lead-1", "client-", "client-1e3"])
+@pytest.mark.parametrize("missing", ["client-99999999", "client-0", "client-01", "lead-1", "client-", "client-1e3"])
 def test_item_history_of_a_missing_item_is_404(client: TestClient, missing: str) -> None:
     response = client.get(f"/api/clients/{missing}/history")
     assert response.status_code == 404

@@ -56,7 +56,7 @@ CONDITIONAL_PATHS = [
     "/api/clients?delay=0",  # the same list through the routes
     "/api/clients?limit=3&sort=name",
     "/api/contracts?autoRenew=true",
-    "/api/clients/client-2",
+    "/api/technicians/tech-2",
     "/api/history",
     "/api/history?step=5m",
     "/api/vendors/vendor-1/history?step=10m",
@@ -124,7 +124,7 @@ def test_large_answers_are_gzipped_when_the_client_accepts_it(client: TestClient
 
 
 def test_small_answers_are_not_compressed(client: TestClient) -> None:
-    for path in ("/api/clients/client-1", "/api/clients?limit=1", "/api/clients?limit=0"):
+    for path in ("/api/technicians/tech-1", "/api/clients?limit=1", "/api/clients?limit=0"):
         response, body = raw_body(client, path, {"Accept-Encoding": "gzip"})
         assert len(body) < 1400
         assert "content-encoding" not in response.headers
@@ -190,7 +190,7 @@ def test_the_fast_path_answers_exactly_like_the_routes(client: TestClient, heade
 def test_cors_exposes_the_paging_and_caching_headers(origins: str) -> None:
     app = main.create_app(make_settings(cors_origins=origins))
     with TestClient(app) as client:
-        for path in ("/api/clients", "/api/clients?limit=2", "/api/clients/client-1", "/api/history"):
+        for path in ("/api/clients", "/api/clients?limit=2", "/api/technicians/tech-1", "/api/history"):
             response = client.get(path, headers={"Origin": ORIGIN})
             assert response.headers["access-control-allow-origin"] in ("*", ORIGIN)
             exposed = {name.strip() for name in response.headers["access-control-expose-headers"].split(",")}
@@ -270,7 +270,7 @@ def test_fail_and_delay_leave_other_methods_alone(client: TestClient) -> None:
 
 def test_simulated_latency_slows_every_get() -> None:
     with TestClient(main.create_app(make_settings(simulated_latency_ms=200))) as client:
-        for path in ("/api/clients", "/api/clients?limit=1", "/api/clients/client-1", "/health"):
+        for path in ("/api/clients", "/api/clients?limit=1", "/api/technicians/tech-1", "/health"):
             started = time.perf_counter()
             assert client.get(path).status_code == 200
             assert time.perf_counter() - started >= 0.2, path

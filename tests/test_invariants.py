@@ -82,6 +82,11 @@ def repeat_department(lists: Lists) -> None:
     lists["departments"][1]["name"] = lists["departments"][0]["name"]
 
 
+def satisfaction_out_of_five(lists: Lists) -> None:
+    for record in lists["vendors"][0]["serviceHistory"]:
+        record["satisfaction"] = 4.6
+
+
 def gap_in_ids(lists: Lists) -> None:
     del lists["clients"][3]
 
@@ -103,7 +108,22 @@ BREAKAGES: dict[str, Callable[[Lists], None]] = {
     "monthly revenue off by two cents": nudge("clients", "monthlyRevenue", 0.02),
     "margin off": nudge("clients", "marginPercentage", 0.5),
     "churn risk against the margin": set_field("clients", "churnRisk", "High", churnRisk="Low"),
-    "status against the margin": set_field("clients", "status", "Active", churnRisk="High"),
+    "status against the margin": set_field("clients", "status", "At Risk", status="Active"),
+    "a churned client still listed": set_field("clients", "status", "Churned"),
+    "repeated client names": lambda lists: lists["clients"][1].update(name=lists["clients"][0]["name"]),
+    "an id outside its slot": set_field("leads", "id", "lead-2"),
+    "price per seat per month": lambda lists: lists["licenses"][0].update(
+        costPerLicense=round(lists["licenses"][0]["costPerLicense"] / 12, 2)
+    ),
+    "savings of unused seats per year": lambda lists: lists["licenses"][0].update(
+        potentialSavings=round(lists["licenses"][0]["availableLicenses"] * lists["licenses"][0]["costPerLicense"], 2)
+        + 1
+    ),
+    "twelve months of vendor scores": lambda lists: lists["vendors"][0]["performanceMetrics"].insert(
+        0, {"month": "2020-01", "score": 80.0}
+    ),
+    "satisfaction on a 1-5 scale": satisfaction_out_of_five,
+    "SLA unit as a word": nested("contracts", "slaMetrics", 0, "unit", "hours"),
     "seats that do not add up": nudge("licenses", "availableLicenses", 1),
     "annual cost not 12 months": nudge("licenses", "annualCost", 1),
     "utilisation off": nudge("licenses", "utilizationRate", 1),
@@ -120,7 +140,7 @@ BREAKAGES: dict[str, Callable[[Lists], None]] = {
     "remaining not budget - spent": nudge("departments", "remaining", 5),
     "categories not adding up": nested("departments", "categories", 0, "spend", 0.0),
     "top category not the largest": set_field("departments", "topExpenseCategory", "Training", name="IT Operations"),
-    "eleven months of history": lambda lists: lists["departments"][0]["historicalSpend"].pop(0),
+    "five months of history": lambda lists: lists["departments"][0]["historicalSpend"].pop(0),
     "repeated department names": repeat_department,
     "performance score not the latest month": nudge("vendors", "performanceScore", 1),
     "renewal date not the contract end": set_field("vendors", "renewalDate", "2030-01-01"),

@@ -273,7 +273,7 @@ def test_at_outside_the_generation_is_422(client: TestClient, app: FastAPI) -> N
     assert client.get("/api/clients", params={"at": first.isoformat()}).status_code == 200
     now = datetime.now(UTC)
     for outside in (first - timedelta(seconds=1), now + timedelta(minutes=5), datetime(2001, 1, 1, tzinfo=UTC)):
-        for path in ("/api/clients", "/api/clients?limit=2", "/api/clients/client-1"):
+        for path in ("/api/clients", "/api/clients?limit=2", "/api/technicians/tech-1"):
             refused = client.get(path, params={"at": outside.isoformat()})
             assert refused.status_code == 422, (path, outside)
             assert refused.json()["detail"][0]["loc"] == ["query", "at"]
@@ -285,7 +285,7 @@ def test_at_outside_the_generation_is_422(client: TestClient, app: FastAPI) -> N
 def test_one_item_is_the_item_of_that_snapshot(client: TestClient, app: FastAPI) -> None:
     generation = generation_of(app)
     for kind in dg.ENTITY_KINDS:
-        item_id = f"{dg.ID_PREFIX[kind]}-{generation.counts[kind]}"
+        item_id = client.get(f"/api/{kind}").json()[-1]["id"]
         response = client.get(f"/api/{kind}/{item_id}")
         assert response.status_code == 200
         tick = int(response.headers["x-tick"])

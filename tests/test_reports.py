@@ -157,11 +157,12 @@ def test_dashboard_form_prints_everything_it_sends(
     for risk in insights["risks"]:  # type: ignore[index]
         for part in ("level", "description", "recommendation"):
             assert risk[part] in text
-    for shown in ("$245,000", "+3.2%", "31.50"):
+    for shown in ("$245,000.00", "+3.2%", "31.5"):
         assert shown in text
-    # The computed findings give way to the client's.
+    # After the client's own findings come the report's, from the live data.
     content = computed(shared_app, response, page_type)
-    assert words(content.insights.key_findings[0]) not in text
+    own = text.index(words(content.insights.key_findings[0]))
+    assert own > text.index(words(insights["keyFindings"][-1]))  # type: ignore[index]
 
 
 def test_empty_body_is_the_computed_client_profitability_report(shared_app: FastAPI, shared_client: TestClient) -> None:
@@ -183,8 +184,8 @@ def test_computed_findings_are_true_of_the_snapshot(shared_app: FastAPI, shared_
 
     licenses = shared_client.post("/api/generate-report", json={"pageType": "software-license"})
     snapshot = served_snapshot(shared_app, licenses)
-    wasted = round(sum(license["potentialSavings"] for license in snapshot.items["licenses"]))
-    assert f"Unused seats cost ${wasted:,} a month" in pdf_text(licenses)
+    wasted = sum(round(license["potentialSavings"] * 100) for license in snapshot.items["licenses"])
+    assert f"Unused seats cost ${wasted // 100:,}.{wasted % 100:02d} a month" in pdf_text(licenses)
 
 
 def test_metric_changes_compare_with_the_snapshot_an_hour_earlier() -> None:
@@ -400,7 +401,8 @@ def test_paragraph_text_is_literal_and_keeps_line_breaks() -> None:
 
 
 def test_changes_are_signed_and_rounded() -> None:
-    assert rg.format_change(1234.4, "money") == "+$1,234"
+    assert rg.format_change(1234.4, "money") == "+$1,234.40"
+    assert rg.format_change(-0.004, "money") == "no change"
     assert rg.format_change(-0.04, "percent") == "no change"
     assert rg.format_change(-2.26, "percent") == "−2.3 pts"
     assert rg.format_change(0, "count") == "no change"

@@ -26,14 +26,14 @@ def test_metrics_count_requests_by_route_including_the_fast_path(client: TestCli
     for _ in range(3):
         assert client.get("/api/clients").status_code == 200
     assert client.get("/api/clients?limit=2").status_code == 200
-    assert client.get("/api/clients/client-1").status_code == 200
+    assert client.get("/api/technicians/tech-1").status_code == 200
     assert client.get("/no/such/page").status_code == 404
     response = client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     samples = _samples(response.text)
     assert samples['prism_http_requests_total{method="GET",route="/api/clients",status="200"}'] == 4
-    assert samples['prism_http_requests_total{method="GET",route="/api/clients/{item_id}",status="200"}'] == 1
+    assert samples['prism_http_requests_total{method="GET",route="/api/technicians/{item_id}",status="200"}'] == 1
     assert samples['prism_http_requests_total{method="GET",route="unmatched",status="404"}'] == 1
     assert samples['prism_http_request_duration_seconds_count{method="GET",route="/api/clients"}'] >= 1
     assert samples["prism_sse_subscribers"] == 0
