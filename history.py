@@ -17,7 +17,7 @@ logger = logging.getLogger("prism.history")
 MAX_POINTS = 1000
 # Consecutive ticks closer than this are reached by advancing, not by computing afresh.
 ADVANCE_LIMIT = 12
-# Ticks of KPIs kept in memory (a tuple of ten floats each).
+# Ticks of KPIs kept in memory (a tuple of ten numbers each).
 CAPACITY = 25_000
 
 Row = tuple[float, ...]
@@ -37,7 +37,7 @@ class KpiSeries:
     def record(self, snapshot: dg.Snapshot) -> None:
         """Keep the KPIs of a snapshot."""
         kpis = compute_kpis(snapshot)
-        row = tuple(kpis[name] for name in KPI_NAMES)
+        row = tuple(kpis[name] for name in KPI_NAMES)  # counts stay ints: the API serves them as integers
         key = (snapshot.generation.seed, snapshot.tick)
         with self._lock:
             self._rows[key] = row

@@ -394,14 +394,14 @@ class HistoryPoint(BaseModel):
     time: str
     totalMrr: float = Field(description="Sum of the clients' monthly recurring revenue, USD.")
     averageMargin: float = Field(description="Mean of the clients' margin percentages.")
-    atRiskClients: float = Field(description="Clients whose status is At Risk.")
+    atRiskClients: int = Field(description="Clients whose status is At Risk.")
     licenseUtilization: float = Field(description="Seats used over seats purchased, %.")
     pipelineValue: float = Field(description="Value of the open leads, USD.")
     weightedPipelineValue: float = Field(description="Open leads' value weighted by probability, USD.")
     technicianUtilization: float = Field(description="Billable over total hours, %.")
     departmentSpend: float = Field(description="All departments' spend this month, USD.")
     vendorSpend: float = Field(description="Spend with all vendors over 12 months, USD.")
-    activeContracts: float = Field(description="Contracts not expired.")
+    activeContracts: int = Field(description="Contracts not expired.")
 
 
 class HistoryResult(BaseModel):

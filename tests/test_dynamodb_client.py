@@ -25,9 +25,9 @@ import dynamodb_client
 import dynamodb_sync
 from config import Settings
 from dynamodb_client import METRICS, DynamoDBClient, DynamoMirror, make_client, number_text
-from kpis import compute_kpis
 from main import create_app
 from tests.conftest import SEED, make_settings
+from tests.oracles import expected_kpis
 from tests.servers import free_port
 
 REGION = "us-east-2"
@@ -450,7 +450,7 @@ def test_each_tick_appends_one_point_per_kpi(mirror: DynamoMirror, reader: Dynam
     assert len(points) == 20
     for snapshot in (first, second):
         timestamp = Decimal(int(snapshot.time.timestamp()))
-        kpis = compute_kpis(snapshot)
+        kpis = expected_kpis(snapshot.items)
         at_tick = {point["metricType"]: point for point in points if point["timestamp"] == timestamp}
         assert set(at_tick) == set(kpis)
         for name, value in kpis.items():

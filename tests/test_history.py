@@ -14,9 +14,10 @@ from fastapi.testclient import TestClient
 import data_generator as dg
 import main
 from history import MAX_POINTS, KpiSeries, parse_step, plan_ticks
-from kpis import KPI_NAMES, compute_kpis
+from kpis import KPI_NAMES
 from simulator import Simulator
 from tests.conftest import make_settings
+from tests.oracles import expected_kpis
 
 GENERATION = dg.new_generation(counts=make_settings().entity_counts, interval=30, now=dg.FIXED_EPOCH, seed=5)
 
@@ -50,7 +51,8 @@ def iso(generation: dg.Generation, tick: int) -> str:
 
 
 def kpis_at(generation: dg.Generation, tick: int) -> dict[str, float]:
-    return compute_kpis(dg.compute_snapshot(generation, tick))
+    """The KPIs of a tick, worked out from its items by the test's own arithmetic."""
+    return expected_kpis(dg.compute_snapshot(generation, tick).items)
 
 
 # --- KPI history over HTTP ---------------------------------------------------------------------

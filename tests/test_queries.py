@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from fastapi import FastAPI
@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 import data_generator as dg
 import main
-from queries import SCALAR_FIELDS
+from queries import SCALAR_FIELDS, ListQuery, QueryError, _scalar_type, parse_list_query, scalar_fields
 from simulator import Simulator
 from tests.conftest import make_settings
 
@@ -302,3 +302,51 @@ def test_a_missing_item_is_a_404_in_json(client: TestClient, missing: str) -> No
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/json"
     assert missing in response.json()["detail"]
+
+
+# --- the query model itself, without HTTP -------------------------------------------------------------
+
+
+def test_scalar_fields_are_the_single_valued_fields_of_the_model_with_their_types() -> None:
+    assert _scalar_type(float) is float
+    assert _scalar_type(Literal["Active", "At Risk"]) is str  # a vocabulary is a string
+    assert _scalar_type(int | None) is None
+    assert _scalar_type(list[str]) is None
+    fields = scalar_fields("contracts")
+    assert {name: fields.get(name) for name in ("value", "noticePeriod", "autoRenew", "status", "vendorName")} == {
+        "value": float,
+        "noticePeriod": int,
+        "autoRenew": bool,
+        "status": str,
+        "vendorName": str,
+    }
+    assert "slaMetrics" not in fields
+    assert "terms" not in fields
+    assert {kind: scalar_fields(kind) for kind in SCALAR_FIELDS} == SCALAR_FIELDS
+
+
+def parse(kind: str, *parameters: tuple[str, str]) -> ListQuery:
+    return parse_list_query(kind, list(parameters), sort=None, order="asc", offset=0, limit=None)
+
+
+def test_a_reserved_parameter_before_a_filter_is_skipped_not_the_end_of_the_filters() -> None:
+    query = parse("clients", ("limit", "3"), ("status", "At Risk"), ("at", "2025-01-01T00:00:00Z"), ("id", "client-1"))
+    assert query.filters == (("status", "At Risk"), ("id", "client-1"))
+
+
+@pytest.mark.parametrize(
+    ("kind", "parameter", "message"),
+    [
+        ("clients", ("status", "Sleeping"), "status is one of 'Active', 'At Risk', not 'Sleeping'"),
+        ("contracts", ("autoRenew", "maybe"), "autoRenew is true or false, not 'maybe'"),
+        ("contracts", ("noticePeriod", "30.5"), "noticePeriod is a whole number, not '30.5'"),
+        ("contracts", ("value", "lots"), "value is a number, not 'lots'"),
+    ],
+)
+def test_a_wrong_value_is_refused_with_what_the_field_holds(
+    kind: str, parameter: tuple[str, str], message: str
+) -> None:
+    with pytest.raises(QueryError) as refused:
+        parse(kind, parameter)
+    assert refused.value.parameter == parameter[0]
+    assert refused.value.message == str(refused.value) == message

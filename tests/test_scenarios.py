@@ -14,10 +14,11 @@ from fastapi.testclient import TestClient
 
 import data_generator as dg
 import main
-from kpis import KPI_NAMES, compute_kpis
+from kpis import KPI_NAMES
 from simulator import Simulator
 from tests.conftest import make_settings
 from tests.invariants import check_items, check_snapshot, parse_time
+from tests.oracles import expected_kpis
 
 COUNTS = make_settings().entity_counts
 START, LENGTH = 600_000, 200
@@ -120,8 +121,8 @@ def test_a_churn_wave_squeezes_every_margin_and_puts_clients_at_risk() -> None:
         assert during["marginPercentage"] < before["marginPercentage"] or before["marginPercentage"] < 6.5
         # The wave squeezes the same clients: nobody leaves because of it.
         assert during["id"] == before["id"]
-    assert compute_kpis(wave)["atRiskClients"] > compute_kpis(calm)["atRiskClients"]
-    assert compute_kpis(wave)["averageMargin"] < compute_kpis(calm)["averageMargin"] - 8
+    assert expected_kpis(wave.items)["atRiskClients"] > expected_kpis(calm.items)["atRiskClients"]
+    assert expected_kpis(wave.items)["averageMargin"] < expected_kpis(calm.items)["averageMargin"] - 8
 
 
 def test_a_vendor_outage_hurts_only_that_vendor_and_its_contracts() -> None:
@@ -266,7 +267,9 @@ def test_a_scenario_started_over_http_runs_in_the_served_world_and_ends_by_itsel
     ).json()["points"]
     assert [point["tick"] for point in points] == list(range(run["startTick"], run["endTick"] + 1))
     for point in points[::3]:
-        assert {name: point[name] for name in KPI_NAMES} == compute_kpis(dg.compute_snapshot(generation, point["tick"]))
+        assert {name: point[name] for name in KPI_NAMES} == expected_kpis(
+            dg.compute_snapshot(generation, point["tick"]).items
+        )
     announced = [event for event in simulator.events.since(0) if event.kind == "scenario"]
     assert announced[-1].data["scenarios"][-1] == "churn-wave"
 
