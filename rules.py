@@ -29,4 +29,3 @@ def churn_risk(margin_percentage: float) -> ChurnRisk:
     if margin_percentage < HIGH_CHURN_MARGIN:
         return "High"
     return "Medium" if margin_percentage < MEDIUM_CHURN_MARGIN else "Low"
-
