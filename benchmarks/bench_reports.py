@@ -5,9 +5,13 @@
    median PDF size.
 2. Over HTTP against the real service (uvicorn in a subprocess): reports per second with
    4 requests always in flight, and the latency of the list endpoints meanwhile, next to
-   their latency with no reports running. Run at the default 30 s tick and at a 1 s tick
-   (almost every report then draws its charts).
+   their latency with no reports running, taken once the server process is quiet (its CPU time,
+   from /proc, growing by less than 2% of a core over 2.5 s: start-up backfill and warm-up over;
+   if it never goes quiet within 120 s it says so and measures anyway). Run at the default 30 s
+   tick and at a 1 s tick (almost every report then draws its charts).
 3. With `pdftoppm` installed, page 1 of each report as a PNG in a temporary folder, to look at.
+
+The load average is printed beside the figures (other work on the machine skews them).
 
     .venv/bin/python benchmarks/bench_reports.py [--ticks 7] [--seconds 10]
 """
@@ -34,6 +38,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 import report_generator as rg  # noqa: E402
+from benchmarks.machine import load_average, wait_until_quiet  # noqa: E402
 from models import ReportRequest  # noqa: E402
 from simulator import Simulator  # noqa: E402
 from tests.conftest import make_settings  # noqa: E402
@@ -129,10 +134,13 @@ async def _keep_rendering(client: httpx.AsyncClient, worker: int, stop: asyncio.
         index += 1
 
 
-async def _load(base_url: str, seconds: float, concurrency: int) -> None:
+async def _load(base_url: str, pid: int, seconds: float, concurrency: int) -> None:
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
         for page_type in rg.PAGE_TYPES:  # warm up: imports and first charts
             (await client.post("/api/generate-report", json={"pageType": page_type}, timeout=60)).raise_for_status()
+        # The start-up backfill of the history runs for seconds after /health answers: not an idle server.
+        print(f"  {await asyncio.to_thread(wait_until_quiet, pid)}")
+        print(f"  {load_average()}")
         quiet: list[float] = []
         stop = asyncio.Event()
         poller = asyncio.create_task(_poll_lists(client, stop, quiet))
@@ -162,11 +170,13 @@ async def _load(base_url: str, seconds: float, concurrency: int) -> None:
         f"  list latency, busy  p50 {_ms(_percentile(busy, 0.5))}   p95 {_ms(_percentile(busy, 0.95))}"
         f"   max {_ms(max(busy))}   ({len(busy)} requests)"
     )
+    print(f"  at the end of the run: {load_average()}")
 
 
 @contextmanager
-def serving(env: dict[str, str], log: Path) -> Iterator[str]:
-    """The service under uvicorn in a subprocess, its log in a file (a pipe nobody reads would fill and stall it)."""
+def serving(env: dict[str, str], log: Path) -> Iterator[tuple[str, int]]:
+    """The service under uvicorn in a subprocess (its URL and process id), its log in a file (a pipe nobody reads
+    would fill and stall it)."""
     port = free_port()
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "DYNAMODB_"))}
     environment.update({"DYNAMODB_ENABLED": "false", **env})
@@ -176,7 +186,7 @@ def serving(env: dict[str, str], log: Path) -> Iterator[str]:
         try:
             base_url = f"http://127.0.0.1:{port}"
             wait_until_healthy(base_url, process)
-            yield base_url
+            yield base_url, process.pid
         finally:
             process.terminate()
             process.wait(timeout=15)
@@ -187,8 +197,8 @@ def over_http(seconds: float, reports_dir: Path) -> None:
     for interval in ("30", "1"):
         env = {"UPDATE_INTERVAL_SECONDS": interval, "REPORTS_DIR": str(reports_dir), "SIMULATOR_SEED": "7"}
         print(f"\nover HTTP, tick every {interval} s:")
-        with serving(env, reports_dir.parent / f"service-{interval}s.log") as base_url:
-            asyncio.run(_load(base_url, seconds, concurrency=4))
+        with serving(env, reports_dir.parent / f"service-{interval}s.log") as (base_url, pid):
+            asyncio.run(_load(base_url, pid, seconds, concurrency=4))
 
 
 def first_pages(pdfs: dict[rg.PageType, bytes]) -> None:
@@ -211,10 +221,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10, help="length of each load run (default 10)")
     options = parser.parse_args()
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    print(load_average())
     with tempfile.TemporaryDirectory(prefix="prism-bench-reports-") as scratch:
         pdfs = in_process(options.ticks, Path(scratch) / "in-process")
         over_http(options.seconds, Path(scratch) / "served")
     first_pages(pdfs)
+    print(f"\nat the end: {load_average()}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,12 @@
-"""The smallest ASGI app worth comparing with: one Starlette route returning fixed bytes."""
+"""The smallest ASGI app worth comparing with: one Starlette route answering the service's recorded bytes.
+
+`MINIMAL_ANSWERS` names a JSON file mapping `"<path>?<query> <gzip|identity>"` to the body file and
+headers the service answered to that request, so both servers send the very same bytes.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -10,12 +15,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-BODY = Path(os.environ["MINIMAL_BODY_FILE"]).read_bytes()
+RECORDED = json.loads(Path(os.environ["MINIMAL_ANSWERS"]).read_text())
+ANSWERS = {key: (Path(answer["body"]).read_bytes(), answer["headers"]) for key, answer in RECORDED.items()}
 
 
 async def clients(request: Request) -> Response:
-    """The same JSON the service answers, from memory."""
-    return Response(BODY, media_type="application/json")
+    """The bytes and headers the service answered to this request, from memory."""
+    coding = "gzip" if "gzip" in request.headers.get("accept-encoding", "") else "identity"
+    body, headers = ANSWERS[f"{request.url.path}?{request.url.query} {coding}"]
+    return Response(body, headers=headers)
 
 
 app = Starlette(routes=[Route("/api/clients", clients)])

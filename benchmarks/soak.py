@@ -1,12 +1,14 @@
 """Soak: run the service for N minutes under steady load while DynamoDB goes away and comes back.
 
-A sub-second tick; every GET endpoint polled; PDF reports rendered concurrently; SSE
-subscribers connecting and vanishing; moto's DynamoDB server (over HTTP) stopped and
-restarted twice. At the end it prints requests and errors by status, p99 latency per
-minute, resident memory after warm-up and at the end, and whether every DynamoDB table
-equals the final snapshot.
+A sub-second tick; every GET route polled (the 7 lists, each one's items and item histories with
+ids taken from the list just fetched, /api/history, /api/stats, /api/scenarios, /metrics, /,
+/health); PDF reports rendered concurrently; SSE subscribers connecting and vanishing; moto's
+DynamoDB server (over HTTP) stopped and restarted twice. At the end it prints the headline
+errors (5xx answers and transport errors: timeouts, refused or reset connections, read errors),
+requests and errors per route, p50/p95/p99 latency per minute, resident memory after warm-up and
+at the end, whether every DynamoDB table equals the final snapshot, and the load average.
 
-    .venv/bin/python benchmarks/soak.py --minutes 10
+    .venv/bin/python benchmarks/soak.py --minutes 10    # --minutes 1.5 for a quick check
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import logging
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -33,23 +37,18 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 import data_generator as dg  # noqa: E402
+from benchmarks.machine import load_average  # noqa: E402
 
-GET_PATHS = [
+SINGLE_PATHS = [
     "/",
     "/health",
     "/api/stats",
-    "/api/clients",
-    "/api/licenses",
-    "/api/leads",
-    "/api/technicians",
-    "/api/departments",
-    "/api/vendors",
-    "/api/contracts",
-    "/api/clients?status=Active&sort=marginPercentage&order=desc&limit=5",
-    "/api/leads/lead-3",
+    "/api/scenarios",
+    "/metrics",
     "/api/history?step=1m",
-    "/api/vendors/vendor-2/history?step=30s",
+    "/api/clients?status=Active&sort=marginPercentage&order=desc&limit=5",
 ]
+ITEM_HISTORY_QUERY = "?step=30s"
 PAGE_TYPES = [
     "client-profitability",
     "software-license",
@@ -71,43 +70,82 @@ def rss_mb(pid: int) -> float:
 
 
 class Recorder:
-    """Statuses and latencies, by minute of the run."""
+    """Outcomes by route (an HTTP status, or the name of the transport error) and latencies by minute."""
 
     def __init__(self) -> None:
         self.started = time.monotonic()
-        self.statuses: collections.Counter[str] = collections.Counter()
+        self.outcomes: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
         self.latency_by_minute: dict[int, list[float]] = collections.defaultdict(list)
 
-    def record(self, status: str, seconds: float) -> None:
-        self.statuses[status] += 1
-        self.latency_by_minute[int((time.monotonic() - self.started) // 60)].append(seconds)
+    def record(self, route: str, outcome: str, seconds: float | None = None) -> None:
+        """Count an outcome of a route; a latency, when given, goes into the minute's GET percentiles."""
+        self.outcomes[route][outcome] += 1
+        if seconds is not None:
+            self.latency_by_minute[int((time.monotonic() - self.started) // 60)].append(seconds)
+
+
+def is_server_error(outcome: str) -> bool:
+    """A 5xx answer."""
+    return outcome.startswith("5")
+
+
+def is_transport_error(outcome: str) -> bool:
+    """No HTTP answer at all: the name of an httpx error rather than a status (or an SSE `ok`/`short`)."""
+    return not outcome[:1].isdigit() and outcome not in ("ok", "short")
+
+
+async def timed_get(client: httpx.AsyncClient, recorder: Recorder, route: str, path: str) -> httpx.Response | None:
+    """GET a path, recording its status (or transport error) under its route; the response when one came."""
+    started = time.perf_counter()
+    try:
+        response = await client.get(path)
+    except httpx.HTTPError as exc:  # timeouts, refused and reset connections, read errors: no status at all
+        recorder.record(route, type(exc).__name__, time.perf_counter() - started)
+        return None
+    recorder.record(route, str(response.status_code), time.perf_counter() - started)
+    return response
+
+
+async def poll_entity(client: httpx.AsyncClient, recorder: Recorder, kind: str, pick: random.Random) -> None:
+    """The list of a kind, then one item of it and its history, its id taken from that list."""
+    response = await timed_get(client, recorder, f"/api/{kind}", f"/api/{kind}")
+    if response is None or response.status_code != 200:
+        return
+    # Ids of clients and leads change when a client churns or a lead closes: only a served list knows them.
+    items = response.json()
+    if not items:
+        return
+    item_id = pick.choice(items)["id"]
+    await timed_get(client, recorder, f"/api/{kind}/{{id}}", f"/api/{kind}/{item_id}")
+    await timed_get(
+        client, recorder, f"/api/{kind}/{{id}}/history", f"/api/{kind}/{item_id}/history{ITEM_HISTORY_QUERY}"
+    )
 
 
 async def poll(client: httpx.AsyncClient, recorder: Recorder, stop: asyncio.Event, offset: int) -> None:
+    """Every GET route in turn, starting at a different one for each poller."""
+    steps: list[str] = [*dg.ENTITY_KINDS, *SINGLE_PATHS]
+    pick = random.Random(offset)
     index = offset
     while not stop.is_set():
-        path = GET_PATHS[index % len(GET_PATHS)]
+        step = steps[index % len(steps)]
         index += 1
-        started = time.perf_counter()
-        try:
-            response = await client.get(path)
-            status = str(response.status_code)
-        except httpx.HTTPError as exc:
-            status = type(exc).__name__
-        recorder.record(status, time.perf_counter() - started)
+        if step in dg.ENTITY_KINDS:
+            await poll_entity(client, recorder, step, pick)
+        else:
+            await timed_get(client, recorder, step, step)
         await asyncio.sleep(0.02)
 
 
 async def render_reports(client: httpx.AsyncClient, recorder: Recorder, stop: asyncio.Event) -> None:
     index = 0
     while not stop.is_set():
-        started = time.perf_counter()
         try:
             response = await client.post("/api/generate-report", json={"pageType": PAGE_TYPES[index % 6]})
-            status = f"report {response.status_code}"
+            outcome = str(response.status_code)
         except httpx.HTTPError as exc:
-            status = f"report {type(exc).__name__}"
-        recorder.record(status, time.perf_counter() - started)
+            outcome = type(exc).__name__
+        recorder.record("POST /api/generate-report", outcome)
         index += 1
         await asyncio.sleep(1.0)
 
@@ -124,9 +162,9 @@ async def subscribe_and_vanish(base: str, recorder: Recorder, stop: asyncio.Even
                     events += line.startswith("event: tick")
                     if events >= 3:
                         break  # vanish without a goodbye
-            recorder.record("sse ok" if events >= 3 else "sse short", 0.0)
+            recorder.record("/api/events", "ok" if events >= 3 else "short")
         except httpx.HTTPError as exc:
-            recorder.record(f"sse {type(exc).__name__}", 0.0)
+            recorder.record("/api/events", type(exc).__name__)
         await asyncio.sleep(0.5)
 
 
@@ -144,6 +182,37 @@ async def flap_dynamodb(moto: list[ThreadedMotoServer], port: int, minutes: floa
         # moto keeps its state in this process across a restart; a real outage may lose it all.
         await asyncio.to_thread(httpx.post, f"http://127.0.0.1:{port}/moto-api/reset")
         print(f"[{time.monotonic() - START:6.0f} s] DynamoDB back (empty)", flush=True)
+
+
+def _percentile(ordered: list[float], share: float) -> float:
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def print_outcomes(recorder: Recorder) -> None:
+    """The headline errors, then requests and errors per route, then GET latency per minute."""
+    every = collections.Counter[str]()
+    for outcomes in recorder.outcomes.values():
+        every.update(outcomes)
+    server_errors = sum(n for outcome, n in every.items() if is_server_error(outcome))
+    transport_errors = sum(n for outcome, n in every.items() if is_transport_error(outcome))
+    print(
+        f"errors: {server_errors + transport_errors} of {every.total()} requests "
+        f"({server_errors} 5xx, {transport_errors} transport: timeouts, connection and read errors)"
+    )
+    print(f"{'route':70} {'requests':>8} {'5xx':>5} {'transport':>9}  outcomes")
+    for route, outcomes in sorted(recorder.outcomes.items()):
+        print(
+            f"  {route:68} {outcomes.total():>8} {sum(n for o, n in outcomes.items() if is_server_error(o)):>5} "
+            f"{sum(n for o, n in outcomes.items() if is_transport_error(o)):>9}  {dict(sorted(outcomes.items()))}"
+        )
+    print("GET latency per minute (every GET, errors included):")
+    for minute, latencies in sorted(recorder.latency_by_minute.items()):
+        ordered = sorted(latencies)
+        p50, p95, p99 = (_percentile(ordered, share) * 1000 for share in (0.5, 0.95, 0.99))
+        print(
+            f"  minute {minute + 1:>2}: {len(ordered):>6} requests, "
+            f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms"
+        )
 
 
 def tables_equal_snapshot(endpoint: str, stats: dict[str, Any]) -> str:
@@ -225,7 +294,8 @@ async def run(minutes: float, port: int, moto_port: int, reports_dir: str) -> No
                         break
                 except httpx.TransportError:
                     await asyncio.sleep(0.1)
-            START = time.monotonic()
+            print(f"soak starts: {load_average()}", flush=True)
+            START = recorder.started = time.monotonic()
             stop = asyncio.Event()
             tasks = [asyncio.create_task(poll(client, recorder, stop, n)) for n in range(8)]
             tasks.append(asyncio.create_task(render_reports(client, recorder, stop)))
@@ -235,7 +305,9 @@ async def run(minutes: float, port: int, moto_port: int, reports_dir: str) -> No
             rss_start = rss_mb(server.pid)
             await asyncio.sleep(max(0.0, minutes * 60 - (time.monotonic() - START)))
             stop.set()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            for task, result in zip(tasks, await asyncio.gather(*tasks, return_exceptions=True), strict=True):
+                if isinstance(result, BaseException):  # a load task that died would quietly lighten the load
+                    print(f"load task {task.get_name()} died: {result!r}")
             rss_end = rss_mb(server.pid)
             sync = (await client.post("/api/sync")).json()
             stats = (await client.get("/api/stats")).json()
@@ -244,19 +316,13 @@ async def run(minutes: float, port: int, moto_port: int, reports_dir: str) -> No
         print(
             f"\nsoak of {minutes:g} min, tick 0.5 s, 8 pollers, 1 report loop, 4 SSE churners, DynamoDB flapped twice"
         )
-        print("requests by status:", dict(sorted(recorder.statuses.items())))
-        unexpected = sum(n for s, n in recorder.statuses.items() if s.split()[-1].startswith("5"))
-        print("unexpected 5xx:", unexpected)
-        for minute, latencies in sorted(recorder.latency_by_minute.items()):
-            ordered = sorted(x for x in latencies if x > 0)
-            if ordered:
-                p99 = ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000
-                print(f"  minute {minute + 1:>2}: {len(ordered):>6} requests, p99 {p99:.1f} ms")
+        print_outcomes(recorder)
         growth = (rss_end - rss_start) / rss_start * 100
         print(f"RSS after warm-up {rss_start:.1f} MB, at end {rss_end:.1f} MB ({growth:+.1f}%)")
         print("last manual sync:", {k: sync.get(k) for k in ("error", "itemsPending", "items_pending") if k in sync})
         print("exit code after SIGTERM:", exit_code)
         print("DynamoDB tables equal the final snapshot:", tables_equal_snapshot(endpoint, stats))
+        print(f"at the end: {load_average()}")
     finally:
         if server.poll() is None:
             server.kill()
@@ -269,6 +335,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=18650)
     parser.add_argument("--moto-port", type=int, default=18651)
     args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every request it answers
     with tempfile.TemporaryDirectory() as reports_dir:
         asyncio.run(run(args.minutes, args.port, args.moto_port, reports_dir))
 
