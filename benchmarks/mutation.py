@@ -5,10 +5,10 @@ Not a test and not run in CI (it takes minutes). Install the pinned tool, then r
     .venv/bin/pip install -r requirements-mutation.txt
     .venv/bin/python benchmarks/mutation.py            # --fresh forgets earlier results; --show prints survivors
 
-mutmut copies the app into `mutants/`, mutates kpis.py, queries.py and the report pages and text helpers there (settings in
-pyproject.toml's [tool.mutmut], with the quick oracle tests as the test selection), and this script runs the
-mutants of kpis.py, queries.py and of the report pages' measure functions only (its charts, drawing and layout
-code would take hours and are checked by the report tests instead), then prints killed and survived.
+mutmut copies the app into `mutants/`, mutates kpis.py, queries.py and the report pages and text helpers there
+(settings in pyproject.toml's [tool.mutmut], with the quick oracle tests as the test selection), and this script
+runs the mutants of kpis.py, queries.py and of the report pages' measure functions only (their charts, drawing
+and layout code would take hours and are checked by the report tests instead), then prints killed and survived.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET_KILLED = 90.0
 
 # The report pages' own measures (prism/reporting/pages/*.py; the KPI arithmetic they share is kpis.py, mutated
-# whole) and the small helpers of prism/reporting/text.py they are made of. The chart functions are left out: most of their ~1,000 mutants change colours and layout, which no number
-# shows (their data is checked by tests/test_report_oracles.py all the same).
+# whole) and the small helpers of prism/reporting/text.py they are made of. The chart functions are left out: most
+# of their ~1,000 mutants change colours and layout, which no number shows (their data is checked by
+# tests/test_report_oracles.py all the same).
 REPORT_FUNCTIONS = (
     "share_pct",
     "mean",
