@@ -15,7 +15,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 from moto import mock_aws
 
-import main
+import prism.app
 from config import Settings, load_settings
 from main import create_app
 
@@ -35,7 +35,7 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "prism"))
 
 # In-process apps would otherwise import the drawing libraries in a background thread two seconds after
 # start-up, racing the tests' own imports; the tests that render reports load them when they need them.
-main.REPORT_WARM_UP_DELAY_SECONDS = 24 * 3600
+prism.app.REPORT_WARM_UP_DELAY_SECONDS = 24 * 3600
 
 
 def make_settings(**overrides: Any) -> Settings:

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 import data_generator as dg
 import main
 from models import ENTITY_MODELS
+from prism.api.deps import get_sleep
 from simulator import Simulator
 from tests.conftest import make_settings
 
@@ -260,7 +261,7 @@ def record_waits(app: FastAPI) -> list[float]:
         recorded.append(seconds)
         await asyncio.sleep(seconds)
 
-    app.dependency_overrides[main.get_sleep] = lambda: record
+    app.dependency_overrides[get_sleep] = lambda: record
     return recorded
 
 

@@ -1,0 +1,130 @@
+"""What the data routes share: the `at`/`from`/`to`/`step` parameters and their checks against the
+generation, the 422 of a bad parameter, and JSON answers with `ETag`, `X-Tick`, `X-Total-Count` and gzip.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import HTTPException, Query, Request, Response
+
+import data_generator as dg
+from fastpath import make_etag, response_parts
+from history import parse_step, plan_ticks
+from models import (
+    ErrorBody,
+)
+from simulator import Simulator
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Missing or wrong `X-API-Key`."},
+}
+
+
+DATA_RESPONSES: dict[int | str, dict[str, Any]] = {
+    304: {"description": "The client's copy (`If-None-Match`) is current."},
+}
+
+
+AtQuery = Annotated[
+    datetime | None,
+    Query(description="Serve the data as it was at this ISO 8601 time (within the generation's history)."),
+]
+
+
+FromQuery = Annotated[
+    datetime | None,
+    Query(alias="from", description="Start of the range, ISO 8601 (default: an hour before `to`)."),
+]
+
+
+ToQuery = Annotated[datetime | None, Query(alias="to", description="End of the range, ISO 8601 (default: now).")]
+
+
+StepQuery = Annotated[
+    str | None,
+    Query(
+        description="Time between points: seconds, or with a unit (`30s`, `5m`, `1h`, `1d`). "
+        "Default: the smallest whole number of ticks that fits the range in the point limit.",
+        max_length=32,
+    ),
+]
+
+
+def _as_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 shifted past the calendar's end: outside any generation anyway
+        return (datetime.min if moment.year == 1 else datetime.max).replace(tzinfo=UTC)
+
+
+def unprocessable(parameter: str, message: str, where: str = "query") -> HTTPException:
+    return HTTPException(422, [{"loc": [where, parameter], "msg": message, "type": "value_error"}])
+
+
+def tick_at(simulator: Simulator, at: datetime | None, parameter: str = "at") -> int:
+    """The tick whose data was current at a moment of the generation's history."""
+    if at is None:
+        return simulator.snapshot.tick
+    moment = _as_utc(at)
+    start, end = simulator.window()
+    if not start <= moment <= end:
+        raise unprocessable(
+            parameter, f"{parameter} must lie within the generation, from {dg.iso_time(start)} to {dg.iso_time(end)}"
+        )
+    return min(simulator.snapshot.tick, simulator.generation.tick_at(moment))
+
+
+def snapshot_for(simulator: Simulator, at: datetime | None) -> dg.Snapshot:
+    tick = tick_at(simulator, at)
+    return simulator.snapshot_at(tick)
+
+
+def history_ticks(simulator: Simulator, start: datetime | None, end: datetime | None, step: str | None) -> range:
+    """The ticks a history request covers, checked against the generation and the point limit."""
+    end_tick = tick_at(simulator, end, "to")
+    generation = simulator.generation
+    if start is None:
+        start_tick = max(generation.first_tick, end_tick - round(3600 / generation.interval))
+    else:
+        start_tick = tick_at(simulator, start, "from")
+    if start_tick > end_tick:
+        raise unprocessable("from", "from must not be after to")
+    try:
+        step_delta = parse_step(step) if step is not None else None
+    except ValueError as exc:
+        raise unprocessable("step", str(exc)) from None
+    try:
+        return plan_ticks(generation, generation.time_of(start_tick), generation.time_of(end_tick), step_delta)
+    except ValueError as exc:
+        raise unprocessable("step", str(exc)) from None
+
+
+def json_response(request: Request, body: bytes, tick: int, total: int | None = None) -> Response:
+    status_code, headers, payload = response_parts(
+        body,
+        etag=make_etag(body),
+        tick=tick,
+        if_none_match=request.headers.get("if-none-match"),
+        accept_encoding=request.headers.get("accept-encoding"),
+        total=total,
+    )
+    return Response(payload, status_code=status_code, headers=dict(headers))
+
+
+def whole_or_fraction(seconds: float) -> int | float:
+    """`30` for a whole number of seconds, `0.5` for a fraction."""
+    return int(seconds) if float(seconds).is_integer() else seconds
+
+
+def lifetime_of(kind: str, item_id: str, world: dg.World, now: int) -> tuple[int, range]:
+    """The slot of an item and the ticks it exists at; 404 when the id names no item of the generation so far."""
+    located = world.locate(kind, item_id)
+    life = None if located is None else world.lifetime(kind, *located)
+    first = world.generation.first_tick
+    if located is None or (life is not None and (life[1] <= first or life[0] > now)):
+        raise HTTPException(404, f"no {kind[:-1]} with id {item_id!r}")
+    return located[0], range(first, now + 1) if life is None else range(max(first, life[0]), min(now + 1, life[1]))
