@@ -251,7 +251,8 @@ class WriterLease:
             self._take(item, now)
             return
         if (item.token, item.beat) != self._seen:
-            self._seen, self._seen_at = (item.token, item.beat), now
+            # Counted from the answer, not the question: the beat may have been written while the read was out.
+            self._seen, self._seen_at = (item.token, item.beat), self._clock()
         elif now - self._seen_at >= self.duration:
             logger.info("the writer's lease (holder %s, token %d) was not renewed in time", item.holder, item.token)
             self._take(item, self._clock())
