@@ -216,6 +216,7 @@ def post_paths(app: FastAPI) -> list[str]:
     return sorted(path for path, operations in app.openapi()["paths"].items() if "post" in operations)
 
 
+@pytest.mark.slow
 def test_api_key_guards_every_post() -> None:
     app = main.create_app(make_settings(api_key="s3cret"))
     paths = post_paths(app)

@@ -106,6 +106,7 @@ def refusals() -> dict[str, subprocess.CompletedProcess[str]]:
 
 
 @pytest.mark.parametrize("case", list(BAD_SETTINGS))
+@pytest.mark.slow
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(
     case: str, refusals: dict[str, subprocess.CompletedProcess[str]]
 ) -> None:
@@ -131,6 +132,7 @@ def test_a_bad_setting_in_the_dotenv_file_of_the_working_directory_is_named(tmp_
     assert "70000" in result.stderr
 
 
+@pytest.mark.slow
 def test_python_main_py_serves_with_the_dotenv_file_of_the_working_directory(tmp_path: Path) -> None:
     port = free_port()
     (tmp_path / ".env").write_text(f"PORT={port}\nHOST=127.0.0.1\nUPDATE_INTERVAL_SECONDS=0.5\nCLIENT_COUNT=3\n")
@@ -154,6 +156,7 @@ def test_python_main_py_serves_with_the_dotenv_file_of_the_working_directory(tmp
 @pytest.mark.parametrize(
     ("host", "api_key", "warned"), [("0.0.0.0", "", True), ("0.0.0.0", "k3y", False), ("127.0.0.1", "", False)]
 )
+@pytest.mark.slow
 def test_listening_beyond_loopback_without_an_api_key_is_said_loudly(
     tmp_path: Path, host: str, api_key: str, warned: bool
 ) -> None:

@@ -249,6 +249,7 @@ def test_served_histories_satisfaction_and_units_are_as_the_pages_print_them(cli
 # --- 7. lastUpdated and the change feed move only with a real change ---------------------------
 
 
+@pytest.mark.slow
 def test_on_one_second_ticks_only_real_changes_move_last_updated_and_the_feed() -> None:
     world = dg.World(generation(interval=1))
     previous = dg.compute_snapshot(world.generation, 5_000, world)
@@ -269,6 +270,7 @@ def test_on_one_second_ticks_only_real_changes_move_last_updated_and_the_feed() 
         previous = snapshot
 
 
+@pytest.mark.slow
 def test_served_lists_move_last_updated_only_with_another_field(client: TestClient, app: FastAPI) -> None:
     simulator: Simulator = app.state.simulator
     tick = simulator.snapshot.tick

@@ -38,6 +38,7 @@ def json_of(snapshot: dg.Snapshot) -> str:
 # --- every tick -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_invariants_hold_at_every_one_of_2000_consecutive_ticks() -> None:
     world = generation()
     snapshot = dg.compute_snapshot(world, world.tick_at(NOW))
@@ -52,6 +53,7 @@ def test_invariants_hold_at_every_one_of_2000_consecutive_ticks() -> None:
             assert json_of(dg.compute_snapshot(world, snapshot.tick)) == json_of(snapshot), step
 
 
+@pytest.mark.slow
 def test_invariants_hold_across_month_and_year_ends_at_any_interval() -> None:
     """Daily, hourly and sub-second ticks over New Year, a leap day and month ends (dates drive statuses)."""
     counts = dict.fromkeys(dg.ENTITY_KINDS, 30)
@@ -92,6 +94,7 @@ def in_fresh_process(ticks: Iterable[int], seed: int = SEED, hash_seed: str = "0
     return {int(tick): body for tick, body in json.loads(result.stdout).items()}
 
 
+@pytest.mark.slow
 def test_a_tick_computed_alone_in_a_fresh_process_equals_the_one_reached_by_ticking_from_zero() -> None:
     world = generation()
     snapshot = dg.compute_snapshot(world, 0)
@@ -180,6 +183,7 @@ def kpis(snapshot: dg.Snapshot) -> dict[str, float]:
     }
 
 
+@pytest.mark.slow
 def test_after_a_simulated_year_and_more_every_value_stays_in_its_realistic_band_without_drift() -> None:
     world = generation()
     shared = dg.World(world)
@@ -201,6 +205,7 @@ def test_after_a_simulated_year_and_more_every_value_stays_in_its_realistic_band
 # --- sparse change ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_few_items_change_per_tick_and_last_updated_moves_only_for_them() -> None:
     world = generation()
     previous = dg.compute_snapshot(world, world.tick_at(NOW))
@@ -260,6 +265,7 @@ def test_large_counts_keep_every_invariant_and_unique_names() -> None:
     assert len({c["vendorId"] for c in snapshot.items["contracts"]}) > 250, "contracts spread over the vendors"
 
 
+@pytest.mark.slow
 def test_one_hundred_thousand_licenses_are_computed_and_ticked() -> None:
     counts = {**dict.fromkeys(dg.ENTITY_KINDS, 0), "licenses": 100_000}
     world = generation(counts=counts)

@@ -320,6 +320,7 @@ def test_first_sync_creates_the_tables_and_writes_every_item(
     assert faults.calls["BatchWriteItem"] == math.ceil(total / 25)
 
 
+@pytest.mark.slow
 def test_next_sync_writes_only_the_changed_items(mirror: DynamoMirror, reader: DynamoDBClient, faults: Faults) -> None:
     snapshot = snapshot_of()
     assert mirror.sync(snapshot).ok
@@ -379,6 +380,7 @@ def gone(older: dg.Snapshot, newer: dg.Snapshot) -> dict[str, int]:
     return {kind: len(set(older.by_id(kind)) - set(newer.by_id(kind))) for kind in dg.ENTITY_KINDS}
 
 
+@pytest.mark.slow
 def test_a_restarted_mirror_learns_the_tables_and_writes_nothing_twice(
     mirror: DynamoMirror, ddb: DynamoDBClient, reader: DynamoDBClient, faults: Faults
 ) -> None:
@@ -409,6 +411,7 @@ def test_a_table_recreated_behind_the_mirrors_back_is_refilled(mirror: DynamoMir
     assert_tables_equal(reader, snapshot)
 
 
+@pytest.mark.slow
 def test_a_deep_sync_rewrites_items_changed_or_deleted_behind_the_mirrors_back(
     mirror: DynamoMirror, reader: DynamoDBClient
 ) -> None:
@@ -504,6 +507,7 @@ def test_items_left_unprocessed_past_the_bound_stay_pending(
     assert_tables_equal(reader, following)
 
 
+@pytest.mark.slow
 def test_throttled_requests_are_retried(mirror: DynamoMirror, reader: DynamoDBClient, faults: Faults) -> None:
     faults.throttles = 1
     snapshot = snapshot_of()
@@ -513,6 +517,7 @@ def test_throttled_requests_are_retried(mirror: DynamoMirror, reader: DynamoDBCl
     assert_tables_equal(reader, snapshot)
 
 
+@pytest.mark.slow
 def test_persistent_throttling_fails_the_sync_and_keeps_items_pending(
     mirror: DynamoMirror, reader: DynamoDBClient, faults: Faults
 ) -> None:
@@ -530,6 +535,7 @@ def test_persistent_throttling_fails_the_sync_and_keeps_items_pending(
     assert_tables_equal(reader, following)
 
 
+@pytest.mark.slow
 def test_endpoint_down_fails_fast_then_everything_lands(
     mirror: DynamoMirror, reader: DynamoDBClient, faults: Faults
 ) -> None:
@@ -587,6 +593,7 @@ def dynamodb_status(client: TestClient) -> dict[str, Any]:
     return status
 
 
+@pytest.mark.slow
 def test_tables_equal_the_api_json_as_decimal(aws: None, dynamodb_settings: Settings, reader: DynamoDBClient) -> None:
     with TestClient(create_app(dynamodb_settings)) as client:
         response = client.post("/api/sync")
@@ -597,6 +604,7 @@ def test_tables_equal_the_api_json_as_decimal(aws: None, dynamodb_settings: Sett
             assert stored == {item["id"]: item for item in api}, kind
 
 
+@pytest.mark.slow
 def test_sync_route_reports_what_it_did_and_always_reaches_dynamodb(
     aws: None, dynamodb_settings: Settings, faults: Faults
 ) -> None:
@@ -623,6 +631,7 @@ def test_sync_route_reports_what_it_did_and_always_reaches_dynamodb(
         assert faults.calls["Scan"] == len(dg.ENTITY_KINDS)
 
 
+@pytest.mark.slow
 def test_outage_shows_in_stats_answers_503_leaves_the_api_alone_and_heals(
     aws: None, dynamodb_settings: Settings, faults: Faults, reader: DynamoDBClient
 ) -> None:
@@ -658,6 +667,7 @@ def test_outage_shows_in_stats_answers_503_leaves_the_api_alone_and_heals(
         assert_tables_equal(reader, client.app.state.simulator.snapshot)  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_slow_dynamodb_delays_neither_ticks_nor_requests(aws: None, tmp_path: Any, faults: Faults) -> None:
     settings = make_settings(dynamodb_enabled="true", update_interval_seconds=0.2, reports_dir=tmp_path)
     faults.gate = threading.Event()  # the start-up sync gets stuck in its first BatchWriteItem
@@ -685,6 +695,7 @@ def test_slow_dynamodb_delays_neither_ticks_nor_requests(aws: None, tmp_path: An
     assert stats["dynamodb"]["syncs"] < stats["tick"] - stuck["tick"]  # syncs asked for during one were folded
 
 
+@pytest.mark.slow
 def test_shutdown_writes_the_final_snapshot(
     aws: None, dynamodb_settings: Settings, faults: Faults, reader: DynamoDBClient
 ) -> None:
@@ -696,6 +707,7 @@ def test_shutdown_writes_the_final_snapshot(
     assert_tables_equal(reader, app.state.simulator.snapshot)
 
 
+@pytest.mark.slow
 def test_shutdown_gives_up_after_its_grace_period(
     aws: None, dynamodb_settings: Settings, faults: Faults, monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:
@@ -776,6 +788,7 @@ def test_an_existing_table_with_another_key_is_a_clear_error(mirror: DynamoMirro
     assert reader.describe_table(TableName="prism-clients")["Table"]["KeySchema"][0]["AttributeName"] == "clientId"
 
 
+@pytest.mark.slow
 def test_a_table_another_process_creates_first_is_used(
     mirror: DynamoMirror, ddb: DynamoDBClient, reader: DynamoDBClient, faults: Faults
 ) -> None:
@@ -804,6 +817,7 @@ def test_a_sync_asked_for_after_shutdown_says_so(aws: None, dynamodb_settings: S
     assert dynamodb.mirror.syncs == syncs
 
 
+@pytest.mark.slow
 def test_background_syncs_back_off_while_dynamodb_is_down(aws: None, tmp_path: Any, faults: Faults) -> None:
     settings = make_settings(dynamodb_enabled="true", update_interval_seconds=0.05, reports_dir=tmp_path)
     faults.down = True
@@ -822,15 +836,17 @@ def test_a_failing_generation_exchange_is_logged_once_and_the_service_carries_on
     aws: None, tmp_path: Any, faults: Faults, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = make_settings(dynamodb_enabled="true", update_interval_seconds=0.1, reports_dir=tmp_path)
-    faults.denied = {"GetItem"}
+    # Writing the generation record is refused (the writer's lease uses other calls, so the mirror works on).
+    faults.denied = {"PutItem"}
     with service(settings, faults) as client:
-        wait_for(lambda: faults.calls["GetItem"] >= 3)
+        wait_for(lambda: faults.calls["PutItem"] >= 3)
         assert client.get("/api/clients").status_code == 200
-        stats = client.get("/api/stats").json()
-        assert stats["ticks_failed"] == 0
-        assert stats["dynamodb"]["last_sync_result"] == "ok"  # the mirror itself is fine
+        wait_for(lambda: client.get("/api/stats").json()["dynamodb"]["last_sync_result"] == "ok")
+        assert client.get("/api/stats").json()["ticks_failed"] == 0  # the mirror itself is fine
+        refused = faults.calls["PutItem"]
         faults.denied = set()
-        wait_for(lambda: faults.calls["PutItem"] >= 1)  # back: this process's generation is kept for the others
+        # Back: this process's generation is kept for the others.
+        wait_for(lambda: faults.calls["PutItem"] > refused)
     warnings = [r.getMessage() for r in caplog.records if r.getMessage().startswith("could not compare the generation")]
     assert len(warnings) == 1
     assert "AccessDeniedException" in warnings[0]

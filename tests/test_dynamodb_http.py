@@ -21,6 +21,8 @@ from tests.conftest import SEED
 from tests.servers import free_port, running_service
 from tests.test_dynamodb_client import table_items
 
+pytestmark = pytest.mark.slow  # real processes and servers: left out of the quick loop
+
 AWS_TEST_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-2"}
 
 

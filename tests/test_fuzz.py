@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import tempfile
 
+import pytest
 import schemathesis
 from hypothesis import settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from main import create_app
 from tests.conftest import make_settings
+
+pytestmark = pytest.mark.slow  # real processes and servers: left out of the quick loop
 
 # A live stream never ends, so it cannot be fuzzed as a request/response operation.
 NOT_FUZZED = ("/api/events",)

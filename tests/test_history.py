@@ -123,6 +123,7 @@ def _limits(generation: dg.Generation, end: int) -> list[tuple[dict[str, str], s
     ]
 
 
+@pytest.mark.slow
 def test_history_limits_are_422_naming_the_parameter(client: TestClient, app: FastAPI) -> None:
     generation = generation_of(app)
     end = history(client)["x-tick"]
@@ -136,6 +137,7 @@ def test_history_limits_are_422_naming_the_parameter(client: TestClient, app: Fa
 # --- item history over HTTP --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_item_history_equals_the_item_in_those_snapshots(client: TestClient, app: FastAPI) -> None:
     generation = generation_of(app)
     end = history(client)["x-tick"]

@@ -152,6 +152,7 @@ def test_a_plain_list_is_what_old_clients_always_got(client: TestClient, app: Fa
             assert response.headers["x-total-count"] == str(len(snapshot.items[kind]))
 
 
+@pytest.mark.slow
 def test_without_the_fast_path_a_plain_list_is_the_same() -> None:
     # With SIMULATED_LATENCY_MS the shortcut is off (it would skip the delay); the routes answer alike.
     slowed = main.create_app(make_settings(simulated_latency_ms=1))
@@ -285,6 +286,7 @@ def test_fail_and_delay_leave_other_methods_alone(client: TestClient, waits: lis
     assert waits == []
 
 
+@pytest.mark.slow
 def test_simulated_latency_slows_every_get(tmp_path: Any) -> None:
     app = main.create_app(make_settings(simulated_latency_ms=200, reports_dir=tmp_path))
     recorded = record_waits(app)

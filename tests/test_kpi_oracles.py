@@ -80,6 +80,7 @@ def assert_kpis(actual: dict[str, Any], expected: dict[str, float]) -> None:
         assert type(actual[name]) is int, f"{name}: served {actual[name]!r}"
 
 
+@pytest.mark.slow
 def test_history_kpis_are_those_of_the_items_at_each_tick(served: tuple[TestClient, dg.Generation], world: str) -> None:
     client, generation = served
     current = int(client.get("/api/clients").headers["x-tick"])
@@ -161,6 +162,7 @@ def test_the_dynamodb_metrics_table_holds_the_kpis_of_the_items(aws: None, world
         assert stored == {name: Decimal(repr(value)) for name, value in expected.items()}, snapshot.tick
 
 
+@pytest.mark.slow
 def test_a_sync_over_http_writes_the_kpis_of_the_served_tick(aws: None, tmp_path: Any) -> None:
     app = main.create_app(settings_for("default", dynamodb_enabled="true", reports_dir=tmp_path))
     with TestClient(app) as client:

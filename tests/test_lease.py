@@ -144,6 +144,7 @@ def test_a_handed_back_lease_is_taken_at_once_and_the_token_only_grows(mirror: D
     assert a.token == 3
 
 
+@pytest.mark.slow
 def test_a_renewal_that_fails_keeps_the_lease_only_until_its_margin(mirror: DynamoMirror) -> None:
     clock = Clock()
     lease = lease_of(mirror, "a", clock)

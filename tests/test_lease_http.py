@@ -27,6 +27,8 @@ from tests.servers import service_process
 from tests.test_dynamodb_client import as_api_json, table_items
 from tests.test_dynamodb_http import scan_entities, stats
 
+pytestmark = pytest.mark.slow  # real processes and servers: left out of the quick loop
+
 INTERVAL = 0.5
 # A 4 s lease: long enough that a writer starved of CPU on a loaded machine keeps it, short enough to wait for.
 LEASE_TICKS = 8

@@ -206,6 +206,7 @@ def test_booleans_refuse_other_words(client: TestClient) -> None:
         assert response.json()["detail"][0]["loc"] == ["query", "autoRenew"]
 
 
+@pytest.mark.slow
 def test_every_scalar_field_can_be_filtered_and_sorted(client: TestClient, app: FastAPI) -> None:
     _, _, tick = served(client, "/api/clients")
     snapshot = snapshot_of(app, tick)

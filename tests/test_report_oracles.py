@@ -451,6 +451,7 @@ def check_charts(snapshot: Snapshot, page_type: rg.PageType) -> None:
 
 
 @pytest.mark.parametrize("page_type", rg.PAGE_TYPES)
+@pytest.mark.slow
 def test_key_metrics_other_than_money_are_printed_as_the_items_give_them(
     served: dict[str, Served], page_type: rg.PageType
 ) -> None:
@@ -458,6 +459,7 @@ def test_key_metrics_other_than_money_are_printed_as_the_items_give_them(
 
 
 @pytest.mark.parametrize("page_type", rg.PAGE_TYPES)
+@pytest.mark.slow
 def test_money_metrics_print_the_amount_the_items_give(served: dict[str, Served], page_type: rg.PageType) -> None:
     check_amounts(served[page_type].text, served[page_type].snapshot, page_type)
 

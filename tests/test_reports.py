@@ -118,6 +118,7 @@ def assert_is_report(response: Response) -> None:
 
 
 @pytest.mark.parametrize("page_type", rg.PAGE_TYPES)
+@pytest.mark.slow
 def test_computed_report_holds_title_summary_findings_and_recommendations(
     shared_app: FastAPI, shared_client: TestClient, page_type: rg.PageType
 ) -> None:
@@ -135,6 +136,7 @@ def test_computed_report_holds_title_summary_findings_and_recommendations(
 
 
 @pytest.mark.parametrize("page_type", rg.PAGE_TYPES)
+@pytest.mark.slow
 def test_short_form_prints_the_clients_text_literally(shared_client: TestClient, page_type: rg.PageType) -> None:
     response = shared_client.post("/api/generate-report", json={"pageType": page_type, **SHORT_FORM})
     assert_is_report(response)
@@ -147,6 +149,7 @@ def test_short_form_prints_the_clients_text_literally(shared_client: TestClient,
 
 
 @pytest.mark.parametrize("page_type", rg.PAGE_TYPES)
+@pytest.mark.slow
 def test_dashboard_form_prints_everything_it_sends(
     shared_app: FastAPI, shared_client: TestClient, page_type: rg.PageType
 ) -> None:
@@ -274,6 +277,7 @@ def test_a_body_near_the_limit_is_accepted(shared_client: TestClient) -> None:
     assert_is_report(response)
 
 
+@pytest.mark.slow
 def test_nothing_from_the_request_reaches_the_file_system(client: TestClient, settings: Any) -> None:
     reports_dir: Path = settings.reports_dir
     base = reports_dir.parent
@@ -293,6 +297,7 @@ def test_nothing_from_the_request_reaches_the_file_system(client: TestClient, se
     assert client.get("/health").status_code == 200
 
 
+@pytest.mark.slow
 def test_only_the_newest_reports_are_kept(tmp_path: Path) -> None:
     reports_dir = tmp_path / "reports"
     reports_dir.mkdir()
@@ -310,6 +315,7 @@ def test_only_the_newest_reports_are_kept(tmp_path: Path) -> None:
     assert (reports_dir / names[-1]).read_bytes()[:5] == b"%PDF-"
 
 
+@pytest.mark.slow
 def test_concurrent_requests_all_succeed(shared_client: TestClient, reports_dir: Path) -> None:
     page_types = [*rg.PAGE_TYPES, *rg.PAGE_TYPES[:2]]
     with ThreadPoolExecutor(max_workers=len(page_types)) as pool:
@@ -322,6 +328,7 @@ def test_concurrent_requests_all_succeed(shared_client: TestClient, reports_dir:
     assert all((reports_dir / name).exists() for name in names)
 
 
+@pytest.mark.slow
 def test_a_render_failure_is_a_500_with_a_reason_and_a_logged_traceback(
     client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -338,6 +345,7 @@ def test_a_render_failure_is_a_500_with_a_reason_and_a_logged_traceback(
     assert client.post("/api/generate-report", json={"pageType": "resource-allocation"}).status_code == 200
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_a_507_and_the_service_carries_on(
     client: TestClient, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -364,6 +372,7 @@ def test_an_interrupted_write_leaves_no_partial_file(tmp_path: Path, monkeypatch
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_reports_need_the_api_key_when_one_is_set(tmp_path: Path) -> None:
     app = create_app(make_settings(api_key="s3cret", reports_dir=tmp_path / "reports"))
     with TestClient(app) as test_client:
@@ -417,6 +426,7 @@ def test_starting_the_service_does_not_import_the_drawing_libraries() -> None:
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False, timeout=60).returncode == 0
 
 
+@pytest.mark.slow
 def test_a_reports_folder_it_may_not_write_is_a_500_saying_so(
     client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

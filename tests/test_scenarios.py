@@ -226,6 +226,7 @@ def test_the_catalogue_lists_the_four_scenarios(client: TestClient) -> None:
     assert all(description for description in catalogue["available"].values())
 
 
+@pytest.mark.slow
 def test_a_scenario_started_over_http_runs_in_the_served_world_and_ends_by_itself(
     driven: tuple[TestClient, Simulator, Callable[[int], dict[str, Any]]],
 ) -> None:
@@ -306,6 +307,7 @@ def test_bad_scenario_requests_are_422_naming_the_field(client: TestClient, body
     assert len(client.get("/api/scenarios").json()["runs"]) == runs
 
 
+@pytest.mark.slow
 def test_starting_a_scenario_needs_the_api_key_when_one_is_set() -> None:
     app = main.create_app(make_settings(api_key="s3cret"))
     with TestClient(app) as client:
@@ -331,6 +333,7 @@ def test_a_vendor_outage_without_vendors_is_a_422_saying_so(tmp_path: Any) -> No
         assert client.post("/api/scenarios", json={"name": "churn-wave", "durationTicks": 5}).status_code == 201
 
 
+@pytest.mark.slow
 def test_a_scenario_that_loses_the_race_with_a_tick_is_a_409(
     driven: tuple[TestClient, Simulator, Callable[[int], dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

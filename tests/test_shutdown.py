@@ -10,8 +10,11 @@ import threading
 import time
 
 import httpx
+import pytest
 
 from tests.servers import PROJECT, free_port, wait_until_healthy
+
+pytestmark = pytest.mark.slow  # real processes and servers: left out of the quick loop
 
 
 def test_sigterm_drains_requests_ends_streams_and_exits_zero() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -75,4 +76,4 @@ def replay(snapshot: dg.Snapshot, steps: int) -> dg.Snapshot:
 
 # Fresh examples every run, failures kept and printed for replay: the profile in conftest.py.
 WorldMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=15)
-TestWorld = WorldMachine.TestCase
+TestWorld = pytest.mark.slow(WorldMachine.TestCase)

@@ -30,6 +30,7 @@ async def _wait_for_tick(simulator: Simulator, tick: int) -> None:
             await reached.wait()
 
 
+@pytest.mark.slow
 def test_a_sub_second_interval_advances_the_served_snapshot_on_the_clock() -> None:
     async def scenario() -> None:
         simulator = Simulator(make_settings(update_interval_seconds=0.2, simulator_seed=None))
@@ -122,6 +123,7 @@ def test_a_tick_that_raises_is_counted_and_the_loop_goes_on(caplog: pytest.LogCa
     assert any("failed" in record.message and record.exc_info for record in caplog.records)
 
 
+@pytest.mark.slow
 def test_a_long_pause_jumps_to_the_tick_due_instead_of_replaying() -> None:
     now = [now_utc()]
     advanced: list[int] = []
@@ -223,6 +225,7 @@ def test_a_regenerate_during_a_tick_is_announced_once() -> None:
     assert len(announced) == 1, announced
 
 
+@pytest.mark.slow
 def test_the_served_lists_move_with_a_sub_second_interval_over_http() -> None:
     from fastapi.testclient import TestClient
 

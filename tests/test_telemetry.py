@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from telemetry import JsonLogFormatter
@@ -77,6 +78,7 @@ def test_json_log_lines_are_single_json_objects() -> None:
     assert entry["time"].endswith("Z")
 
 
+@pytest.mark.slow
 def test_log_format_json_writes_every_line_of_a_served_process_as_json(tmp_path: Any) -> None:
     port = free_port()
     env = {
