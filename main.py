@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -39,12 +40,31 @@ def _build_default_app() -> FastAPI:
     return create_app(settings)
 
 
-app = _build_default_app()
+_default_app: FastAPI | None = None
+_DEFAULT_APP_LOCK = threading.Lock()
+
+
+def default_app() -> FastAPI:
+    """The app of `uvicorn main:app`, built from the environment on first use: importing this module builds nothing."""
+    global _default_app
+    with _DEFAULT_APP_LOCK:
+        if _default_app is None:
+            _default_app = _build_default_app()
+    return _default_app
+
+
+def __getattr__(name: str) -> Any:
+    """`main.app` (what uvicorn imports) is built, with its settings read and logging set up, when first asked for."""
+    if name == "app":
+        return default_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
     """`python main.py`: serve on HOST:PORT without auto-reload, on uvicorn's fast stack."""
     import uvicorn
+
+    app = default_app()
 
     class PrismServer(uvicorn.Server):
         """uvicorn's server, telling the app when a stop signal arrives so that live streams end at once."""
@@ -101,7 +121,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if _lambda_adapter is None:
         from mangum import Mangum
 
-        _lambda_adapter = Mangum(app, lifespan="off")
+        _lambda_adapter = Mangum(default_app(), lifespan="off")
     return _lambda_adapter(event, context)
 
 

@@ -178,6 +178,23 @@ def test_listening_beyond_loopback_without_an_api_key_is_said_loudly(
     assert (line in said) is warned, said
 
 
+def test_importing_main_reads_no_settings_and_rewires_no_logging(tmp_path: Path) -> None:
+    # A bad .env in the working directory: importing main must not read it; asking for main.app must.
+    (tmp_path / ".env").write_text("UPDATE_INTERVAL_SECONDS=never\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DYNAMODB_", "UPDATE_"))}
+    env["PYTHONPATH"] = str(PROJECT)
+    code = (
+        "import logging, main; "
+        "assert logging.getLogger().handlers == [], logging.getLogger().handlers; "
+        "print('imported'); main.app"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.stdout.strip() == "imported", done.stderr
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [done.stderr.strip().splitlines()[0]]
+    assert "UPDATE_INTERVAL_SECONDS" in done.stderr
+
+
 def test_contracts_without_vendors_are_refused() -> None:
     with pytest.raises(SettingsError, match="CONTRACT_COUNT"):
         load_settings(_env_file=None, vendor_count=0, contract_count=5)
