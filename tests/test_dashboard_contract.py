@@ -380,3 +380,21 @@ def test_a_dashboard_body_of_display_strings_and_generic_insights_gets_a_true_fo
     )
     assert f"{len(live)} licenses cost {dollars(sum(lic['monthlyCost'] for lic in live))} a month" in text
     assert "Optimize license allocation." in text
+
+
+def test_a_page_figure_that_contradicts_the_live_data_is_shown_beside_it(client: TestClient) -> None:
+    body = {
+        "pageType": "client-profitability",
+        "metrics": [{"label": "Total MRR", "value": "$245,000"}, {"label": "Seat Utilisation", "value": "12%"}],
+    }
+    response = client.post("/api/generate-report", json=body)
+    assert response.status_code == 200, response.text
+    text = pdf_text(response.content)
+    served_at = re.search(r"\(simulation tick (\d+)\)", text)
+    assert served_at is not None
+    at = dg.iso_time(dg.new_generation(counts=COUNTS, interval=30, now=NOW, seed=SEED).time_of(int(served_at.group(1))))
+    mrr = sum(c["monthlyRecurring"] for c in client.get("/api/clients", params={"at": at}).json())
+    # "MRR" is the dashboard's word for monthly recurring revenue: the live figure and its trend follow.
+    assert re.search(re.escape(f"Total MRR $245,000.00 (live: {dollars(mrr)}) ") + TREND, text)
+    # A figure no page of this report measures keeps its text and says so.
+    assert "Seat Utilisation 12.0% not measured" in text

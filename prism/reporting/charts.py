@@ -77,6 +77,11 @@ def _compact(value: float, unit: Unit) -> str:
     return f"{value:,.0f}"
 
 
+def _legend_value(value: float, unit: Unit) -> str:
+    """A figure beside a chart: whole dollars (the text of the report gives the cents)."""
+    return f"${value:,.0f}" if unit == "money" else format_value(value, unit)
+
+
 def _chart_height(spec: ChartSpec) -> float:
     if spec.kind == "donut":
         return 2.1
@@ -248,9 +253,9 @@ def _draw_donut(axes: Any, spec: ChartSpec) -> None:
     )
     total = sum(values)
     axes.set_aspect("equal")
-    axes.text(0, 0, format_value(total, spec.unit), ha="center", va="center", fontsize=9, fontweight="bold", color=NAVY)
+    axes.text(0, 0, _compact(total, spec.unit), ha="center", va="center", fontsize=9, fontweight="bold", color=NAVY)
     labels = [
-        f"{label}: {format_value(value, spec.unit)} ({share_pct(value, total):.0f}%)"
+        f"{label}: {_legend_value(value, spec.unit)} ({share_pct(value, total):.0f}%)"
         for label, value in zip(spec.labels, values, strict=True)
     ]
     axes.legend(wedges, labels, loc="center left", bbox_to_anchor=(1.05, 0.5), frameon=False, fontsize=8.5)

@@ -170,8 +170,20 @@ def read_figure(value: str | float | int) -> tuple[float | None, Unit | None]:
 _GENERIC_WORDS = frozenset({"total", "average", "avg", "all", "number", "count", "this", "last", "the", "and", "per"})
 
 
+# Abbreviations and spellings dashboards use, in the words of the report's own labels.
+_SYNONYMS = {
+    "mrr": ("monthly", "recurring", "revenue"),
+    "arr": ("annual", "revenue"),
+    "utilisation": ("utilization",),
+    "util": ("utilization",),
+}
+
+
 def _words(label: str) -> set[str]:
-    return {word for word in re.findall(r"[a-z]+", label.lower()) if len(word) > 2} - _GENERIC_WORDS
+    words: set[str] = set()
+    for word in re.findall(r"[a-z]+", label.lower()):
+        words.update(_SYNONYMS.get(word, (word,)))
+    return {word for word in words if len(word) > 2} - _GENERIC_WORDS
 
 
 def match_figure(label: str, number: float | None, unit: Unit | None, figures: Sequence[Figure]) -> Figure | None:
