@@ -119,7 +119,10 @@ def writes_per_tick(moto: RecordingMoto, count: int, scale: int, interval: float
 
 
 def put_key(table: str, request: dict[str, Any]) -> tuple[str, str, str]:
-    """What a put writes: an entity item at the tick it last changed, or a KPI point at its time."""
+    """What a put writes (an entity item at the tick it last changed, a KPI point at its time), or what a delete
+    removes (a closed lead or a churned client)."""
+    if "DeleteRequest" in request:
+        return table, request["DeleteRequest"]["Key"]["id"]["S"], "deleted"
     item = request["PutRequest"]["Item"]
     if "metricType" in item:
         return table, item["metricType"]["S"], item["timestamp"]["N"]
