@@ -110,7 +110,7 @@ def lambda_loop() -> Iterator[None]:
 @pytest.mark.usefixtures("lambda_loop")
 def test_lambda_handler_answers_with_the_current_tick_without_a_lifespan(monkeypatch: pytest.MonkeyPatch) -> None:
     app = main.create_app(make_settings(), simulator_factory=frozen_simulator)
-    monkeypatch.setattr(main, "app", app)
+    monkeypatch.setattr(main, "_default_app", app)
     monkeypatch.setattr(main, "_lambda_adapter", None)
     response = main.handler(_function_url_event("/api/clients"), None)
     assert response["statusCode"] == 200
@@ -125,7 +125,7 @@ def test_lambda_handler_answers_with_the_current_tick_without_a_lifespan(monkeyp
 def test_lambda_handler_moves_on_with_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [FROZEN_NOW]
     app = main.create_app(make_settings(), simulator_factory=lambda s: Simulator(s, clock=lambda: now[0]))
-    monkeypatch.setattr(main, "app", app)
+    monkeypatch.setattr(main, "_default_app", app)
     monkeypatch.setattr(main, "_lambda_adapter", None)
     first = main.handler(_function_url_event("/api/stats"), None)
     now[0] += timedelta(seconds=95)
