@@ -9,6 +9,7 @@ each answer, which must match the document's schema for its operation.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -29,8 +30,10 @@ FOLDER = PROJECT / "clients" / "typescript"
 DOCUMENT_URI = "urn:prism:openapi"
 
 
-def run(command: list[str], cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False)
+def run(
+    command: list[str], cwd: Path, timeout: float = 180, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False, env=env)
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +41,9 @@ def node_bin() -> Path:
     """`npm ci` once per session in clients/typescript; the folder of its tools."""
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("node and npm are needed (.ci/run installs them from Debian)")
+    version = run(["node", "--version"], FOLDER).stdout.strip().lstrip("v")
+    if tuple(int(part) for part in version.split(".")[:2]) < (20, 19):
+        pytest.skip(f"node {version} is too old: the pinned Redocly CLI and openapi-ts need 20.19 or newer")
     installed = run(["npm", "ci", "--no-audit", "--no-fund"], FOLDER, timeout=600)
     assert installed.returncode == 0, installed.stderr
     return FOLDER / "node_modules" / ".bin"
@@ -53,20 +59,38 @@ def service() -> Iterator[str]:
 def project(node_bin: Path, service: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the example project with `prism.d.ts` generated from the live app."""
     folder = tmp_path_factory.mktemp("typescript")
-    for name in ("example.ts", "tsconfig.json", "package.json"):
+    for name in ("example.ts", "sdk-example.ts", "tsconfig.json", "tsconfig.sdk.json", "package.json"):
         shutil.copy(FOLDER / name, folder / name)
     generated = run([str(node_bin / "openapi-typescript"), f"{service}/openapi.json", "-o", "prism.d.ts"], folder)
     assert generated.returncode == 0, generated.stderr
+    sdk = run([str(node_bin / "openapi-ts"), "-i", f"{service}/openapi.json", "-o", "generated"], folder)
+    assert sdk.returncode == 0, sdk.stdout + sdk.stderr
     return folder
 
 
-def type_check(node_bin: Path, folder: Path) -> subprocess.CompletedProcess[str]:
-    return run([str(node_bin / "tsc"), "--strict", "--noEmit", "-p", str(folder / "tsconfig.json")], folder)
+def type_check(node_bin: Path, folder: Path, config: str = "tsconfig.json") -> subprocess.CompletedProcess[str]:
+    return run([str(node_bin / "tsc"), "--strict", "--noEmit", "-p", str(folder / config)], folder)
 
 
 def test_the_example_compiles_against_the_generated_types(node_bin: Path, project: Path) -> None:
     checked = type_check(node_bin, project)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def node_env(node_bin: Path, service: str, **extra: str) -> dict[str, str]:
+    return {"PATH": f"{node_bin}:{os.environ.get('PATH', '/usr/bin:/bin')}", "PRISM_URL": service, **extra}
+
+
+def test_a_full_generated_client_compiles_and_answers(node_bin: Path, project: Path, service: str) -> None:
+    """@hey-api/openapi-ts writes one function per operation id; the SDK example compiles and runs."""
+    sdk = (project / "generated" / "sdk.gen.ts").read_text()
+    for operation_id in ("listClients", "getClientHistory", "getHistory", "streamEvents", "generateReport"):
+        assert f"export const {operation_id} = " in sdk
+    checked = type_check(node_bin, project, "tsconfig.sdk.json")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    ran = run([str(node_bin / "tsx"), "sdk-example.ts"], project, timeout=120, env=node_env(node_bin, service))
+    assert ran.returncode == 0, ran.stderr
+    assert "clients, tick" in ran.stdout
 
 
 def test_a_type_error_in_a_copy_of_the_example_fails(node_bin: Path, project: Path, tmp_path: Path) -> None:
@@ -112,14 +136,8 @@ def test_every_answer_of_the_example_is_what_its_type_says(node_bin: Path, proje
     registry: Registry[Any] = Registry().with_resource(
         DOCUMENT_URI, Resource.from_contents(document, default_specification=DRAFT202012)
     )
-    ran = subprocess.run(
-        [str(node_bin / "tsx"), "example.ts"],
-        cwd=project,
-        env={"PATH": str(node_bin) + ":/usr/bin:/bin", "PRISM_URL": service, "PRISM_EVENTS": "2"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    ran = run(
+        [str(node_bin / "tsx"), "example.ts"], project, timeout=120, env=node_env(node_bin, service, PRISM_EVENTS="2")
     )
     assert ran.returncode == 0, ran.stderr
     answers = [json.loads(line) for line in ran.stdout.splitlines()]
