@@ -27,6 +27,7 @@ from models import (
 from prism.api.deps import rehearse
 from prism.api.errors import install_error_handlers
 from prism.api.middleware import EXPOSED_HEADERS, MAX_BODY_BYTES, BodySizeLimit, serve_plain_lists_first
+from prism.api.openapi import install_openapi
 from prism.api.routes import api_router
 from prism.api.routes.reports import reports_module
 from simulator import Simulator
@@ -87,6 +88,7 @@ def create_app(
         responses={
             422: {"model": ErrorBody, "description": "Invalid request: the reason names each bad field."},
             "4XX": {"model": ErrorBody, "description": "Client error, or one asked for with `?fail=`."},
+            "5XX": {"model": ErrorBody, "description": "Server error, or one asked for with `?fail=`."},
         },
         dependencies=[Depends(rehearse)],
     )
@@ -108,6 +110,7 @@ def create_app(
     app.add_middleware(RequestMetrics, metrics=metrics)
     install_error_handlers(app)
     app.include_router(api_router)
+    install_openapi(app)
     serve_plain_lists_first(app, settings)
     return app
 

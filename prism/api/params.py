@@ -22,9 +22,28 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-DATA_RESPONSES: dict[int | str, dict[str, Any]] = {
-    304: {"description": "The client's copy (`If-None-Match`) is current."},
-}
+def _header(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "schema": schema}
+
+
+TICK_HEADER = _header("The tick the answer is from.", {"type": "integer", "minimum": 0})
+ETAG_HEADER = _header("Version of the body: send it back as `If-None-Match` to get a 304.", {"type": "string"})
+TOTAL_HEADER = _header("Number of matches before `limit`/`offset` paging.", {"type": "integer", "minimum": 0})
+VARY_HEADER = _header("`Accept-Encoding`: the body may be gzip-compressed.", {"type": "string"})
+
+
+def data_responses(*, total: bool = False, description: str = "Successful Response") -> dict[int | str, Any]:
+    """The responses of a data route: its caching (and, on lists, paging) headers, and the 304."""
+    headers = {"ETag": ETAG_HEADER, "X-Tick": TICK_HEADER, "Vary": VARY_HEADER}
+    if total:
+        headers["X-Total-Count"] = TOTAL_HEADER
+    return {
+        200: {"description": description, "headers": headers},
+        304: {"description": "The client's copy (`If-None-Match`) is current.", "headers": headers},
+    }
+
+
+DATA_RESPONSES: dict[int | str, dict[str, Any]] = data_responses()
 
 
 AtQuery = Annotated[

@@ -14,8 +14,8 @@ from fastpath import list_parts
 from history import MAX_POINTS
 from models import (
     ENTITY_MODELS,
+    ITEM_HISTORY_MODELS,
     ErrorBody,
-    ItemHistoryResult,
 )
 from prism.api.deps import SimulatorDep
 from prism.api.params import (
@@ -24,6 +24,7 @@ from prism.api.params import (
     FromQuery,
     StepQuery,
     ToQuery,
+    data_responses,
     history_ticks,
     json_response,
     lifetime_of,
@@ -135,8 +136,14 @@ def _item_history_endpoint(kind: str) -> Callable[..., Any]:
     return item_history
 
 
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "No item with that id."}}
+
+
 for kind, model in ENTITY_MODELS.items():
     singular = kind[:-1]
+    # Operation ids a generated client names its functions after: listClients, getClient, getClientHistory.
+    name = model.__name__
+    plural = kind[:1].upper() + kind[1:]
     router.add_api_route(
         f"/api/{kind}",
         _list_endpoint(kind),
@@ -152,7 +159,8 @@ for kind, model in ENTITY_MODELS.items():
             "gives the number of matches before paging, `X-Tick` the tick, `ETag` the version."
         ),
         name=f"list_{kind}",
-        responses=DATA_RESPONSES,
+        operation_id=f"list{plural}",
+        responses=data_responses(total=True, description=f"A page of {kind}, as a JSON array."),
     )
     router.add_api_route(
         f"/api/{kind}/{{item_id}}",
@@ -163,16 +171,18 @@ for kind, model in ENTITY_MODELS.items():
         summary=f"One {singular}",
         description=f"The {singular} with this id at the served tick, or at `at`. 404 when there is none.",
         name=f"get_{singular}",
-        responses={**DATA_RESPONSES, 404: {"model": ErrorBody, "description": "No item with that id."}},
+        operation_id=f"get{name}",
+        responses={**DATA_RESPONSES, **_NOT_FOUND},
     )
     router.add_api_route(
         f"/api/{kind}/{{item_id}}/history",
         _item_history_endpoint(kind),
         methods=["GET"],
-        response_model=ItemHistoryResult,
+        response_model=ITEM_HISTORY_MODELS[kind],
         tags=["history"],
         summary=f"One {singular} over time",
         description=f"The {singular} at each step from `from` to `to` (at most {MAX_POINTS} points).",
         name=f"history_of_{singular}",
-        responses={**DATA_RESPONSES, 404: {"model": ErrorBody, "description": "No item with that id."}},
+        operation_id=f"get{name}History",
+        responses={**DATA_RESPONSES, **_NOT_FOUND},
     )

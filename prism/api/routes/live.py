@@ -26,6 +26,7 @@ router = APIRouter()
     response_model=HistoryResult,
     tags=["history"],
     summary="Dashboard KPIs over time",
+    operation_id="getHistory",
     responses=DATA_RESPONSES,
 )
 async def history(
@@ -55,7 +56,14 @@ async def history(
     response_class=EventSourceResponse,
     tags=["live"],
     summary="Live change feed (server-sent events)",
-    responses={200: {"description": "A `text/event-stream`.", "content": {"text/event-stream": {}}}},
+    operation_id="streamEvents",
+    responses={
+        200: {
+            "description": "A `text/event-stream`: each event as `ChangeFeedEvent` describes it, its `data:` line "
+            "the JSON of the event's `data` schema.",
+            "content": {"text/event-stream": {}},
+        }
+    },
 )
 async def events(
     simulator: SimulatorDep,

@@ -23,6 +23,7 @@ router = APIRouter()
     response_model=RegenerateResult,
     tags=["management"],
     summary="Start a new generation",
+    operation_id="regenerate",
     dependencies=ApiKeyGuard,
     responses=ERROR_RESPONSES,
 )
@@ -44,6 +45,7 @@ async def regenerate(simulator: SimulatorDep) -> RegenerateResult:
     response_model=SyncResult,
     tags=["management"],
     summary="Sync DynamoDB now",
+    operation_id="syncNow",
     dependencies=ApiKeyGuard,
     responses={
         **ERROR_RESPONSES,

@@ -18,7 +18,7 @@ from models import (
     ReportRequest,
 )
 from prism.api.deps import ApiKeyGuard, SettingsDep, SimulatorDep
-from prism.api.params import ERROR_RESPONSES
+from prism.api.params import ERROR_RESPONSES, TICK_HEADER
 
 router = APIRouter()
 
@@ -42,12 +42,20 @@ def report_limiter(app: FastAPI) -> anyio.CapacityLimiter:
     "/api/generate-report",
     tags=["reports"],
     summary="Download a dashboard's report as a PDF",
+    operation_id="generateReport",
     dependencies=ApiKeyGuard,
     response_class=Response,
     responses={
         200: {
             "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
             "description": "The report, as a download; a copy is kept in REPORTS_DIR.",
+            "headers": {
+                "Content-Disposition": {
+                    "description": '`attachment; filename="...pdf"`: the name to save it under.',
+                    "schema": {"type": "string"},
+                },
+                "X-Tick": TICK_HEADER,
+            },
         },
         **ERROR_RESPONSES,
         413: {"model": ErrorBody, "description": "Body larger than 1 MB."},

@@ -16,7 +16,13 @@ from prism.api.params import ERROR_RESPONSES, unprocessable
 router = APIRouter()
 
 
-@router.get("/api/scenarios", response_model=ScenarioCatalogue, tags=["scenarios"], summary="Business scenarios")
+@router.get(
+    "/api/scenarios",
+    response_model=ScenarioCatalogue,
+    tags=["scenarios"],
+    summary="Business scenarios",
+    operation_id="listScenarios",
+)
 async def scenarios(simulator: SimulatorDep) -> ScenarioCatalogue:
     """The scenarios that can be started, and the runs of the current generation."""
     snapshot = simulator.snapshot
@@ -31,6 +37,7 @@ async def scenarios(simulator: SimulatorDep) -> ScenarioCatalogue:
     status_code=201,
     tags=["scenarios"],
     summary="Start a business scenario",
+    operation_id="startScenario",
     dependencies=ApiKeyGuard,
     responses=ERROR_RESPONSES,
 )

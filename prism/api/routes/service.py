@@ -19,7 +19,7 @@ from telemetry import PROMETHEUS_CONTENT_TYPE, ServiceMetrics
 router = APIRouter()
 
 
-@router.get("/", response_model=RootInfo, tags=["service"], summary="What is running")
+@router.get("/", response_model=RootInfo, tags=["service"], summary="What is running", operation_id="getRoot")
 async def root(simulator: SimulatorDep, settings: SettingsDep) -> RootInfo:
     """Name of the service, whether it ticks, its interval and the time of the served tick."""
     return RootInfo(
@@ -30,13 +30,17 @@ async def root(simulator: SimulatorDep, settings: SettingsDep) -> RootInfo:
     )
 
 
-@router.get("/health", response_model=Health, tags=["service"], summary="Liveness and item counts")
+@router.get(
+    "/health", response_model=Health, tags=["service"], summary="Liveness and item counts", operation_id="getHealth"
+)
 async def health(simulator: SimulatorDep) -> Health:
     """Healthy whenever the service answers; the counts are those of the served snapshot."""
     return Health(timestamp=dg.iso_time(now_utc()), data_counts=simulator.snapshot.counts)
 
 
-@router.get("/api/stats", response_model=Stats, tags=["service"], summary="Simulation statistics")
+@router.get(
+    "/api/stats", response_model=Stats, tags=["service"], summary="Simulation statistics", operation_id="getStats"
+)
 async def stats(simulator: SimulatorDep, settings: SettingsDep, dynamodb: DynamoDBDep) -> Stats:
     """Counts, the generation and its clock, tick timings and failures, and the DynamoDB mirror's state."""
     snapshot = simulator.snapshot
@@ -66,6 +70,7 @@ async def stats(simulator: SimulatorDep, settings: SettingsDep, dynamodb: Dynamo
     response_class=PlainTextResponse,
     tags=["service"],
     summary="Prometheus metrics",
+    operation_id="getMetrics",
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition format."}},
 )
 async def prometheus_metrics(request: Request) -> Response:
