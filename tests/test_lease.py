@@ -86,7 +86,7 @@ def test_a_second_process_waits_while_the_holder_renews(mirror: DynamoMirror) ->
         assert a.role == "writer"
         assert b.role == "reader"
         assert b.holder == "a"
-    with pytest.raises(LeaseLost):
+    with pytest.raises(LeaseLost, match="does not hold the writer's lease"):
         b.guard()
 
 
@@ -115,7 +115,7 @@ def test_a_paused_holder_stops_writing_before_a_successor_can_start(mirror: Dyna
     b.step()
     # a is paused: its clock runs on, it renews no more. It stops writing a margin before b may take over.
     clock_a.now += DURATION - a.margin
-    with pytest.raises(LeaseLost):
+    with pytest.raises(LeaseLost, match="does not hold the writer's lease"):
         a.guard()
     clock_b.now += DURATION
     b.step()
@@ -124,7 +124,7 @@ def test_a_paused_holder_stops_writing_before_a_successor_can_start(mirror: Dyna
     a.step()
     assert a.role == "reader"
     assert a.holder == "b"
-    with pytest.raises(LeaseLost):
+    with pytest.raises(LeaseLost, match="does not hold the writer's lease"):
         a.guard()
     assert stored_lease(ddb)["holder"] == {"S": "b"}
 
@@ -157,7 +157,7 @@ def test_a_renewal_that_fails_keeps_the_lease_only_until_its_margin(mirror: Dyna
     mirror.client.update_item = unreachable
     try:
         clock.now += DURATION / 2
-        with pytest.raises(ConnectionError):
+        with pytest.raises(ConnectionError, match="network down"):
             lease.step()
         assert lease.role == "writer"  # the lease it renewed last still has more than the margin left
         clock.now += DURATION / 4

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Literal
@@ -347,7 +348,7 @@ def test_a_reserved_parameter_before_a_filter_is_skipped_not_the_end_of_the_filt
 def test_a_wrong_value_is_refused_with_what_the_field_holds(
     kind: str, parameter: tuple[str, str], message: str
 ) -> None:
-    with pytest.raises(QueryError) as refused:
+    with pytest.raises(QueryError, match=re.escape(message)) as refused:
         parse(kind, parameter)
     assert refused.value.parameter == parameter[0]
     assert refused.value.message == str(refused.value) == message
