@@ -1067,8 +1067,14 @@ def advance(previous: Snapshot, world: World | None = None) -> Snapshot:
         new_items, new_next, ids = list(old_items), list(old_next), []
         for index in range(len(old_items)):
             due = old_next[index]
-            if (due is not None and due <= tick) or world.changes_at(kind, index, tick):
-                built = world.step(kind, index, Built(old_items[index], due), tick)
+            chance = world.changes_at(kind, index, tick)
+            if chance or (due is not None and due <= tick):
+                # A chance change always changes the item (its parity flips); only a date may change nothing.
+                built = (
+                    world.build(kind, index, tick)
+                    if chance
+                    else world.step(kind, index, Built(old_items[index], due), tick)
+                )
                 new_items[index], new_next[index] = built.item, built.next_change
                 if built.item is not old_items[index]:
                     ids.append(built.item["id"])

@@ -203,20 +203,7 @@ class WriterLease:
 
     def _renew(self, sent_at: float) -> None:
         try:
-            answer = self.client.update_item(
-                TableName=self.table,
-                Key=LEASE_KEY,
-                UpdateExpression="SET beat = beat + :one, expiresAt = :expires",
-                ConditionExpression="holder = :me AND #token = :token",
-                ExpressionAttributeNames={"#token": "token"},
-                ExpressionAttributeValues={
-                    ":one": {"N": "1"},
-                    ":me": {"S": self.owner},
-                    ":token": {"N": str(self._token)},
-                    ":expires": {"S": self._expiry_text()},
-                },
-                ReturnValues="ALL_NEW",
-            )
+            answer = self._update_as_holder("SET beat = beat + :one, expiresAt = :at", self._expiry_text())
         except ClientError as exc:
             if not _conditional_failure(exc):
                 raise
@@ -226,6 +213,23 @@ class WriterLease:
             self._observe_or_take(self._clock())
             return
         self._held(LeaseItem.parse(answer["Attributes"]), sent_at)
+
+    def _update_as_holder(self, update: str, expires_at: str) -> Any:
+        """One beat of the lease item, made only while this process holds it with the token it took."""
+        return self.client.update_item(
+            TableName=self.table,
+            Key=LEASE_KEY,
+            UpdateExpression=update,
+            ConditionExpression="holder = :me AND #token = :token",
+            ExpressionAttributeNames={"#token": "token"},
+            ExpressionAttributeValues={
+                ":one": {"N": "1"},
+                ":me": {"S": self.owner},
+                ":token": {"N": str(self._token)},
+                ":at": {"S": expires_at},
+            },
+            ReturnValues="ALL_NEW",
+        )
 
     def _held(self, item: LeaseItem, sent_at: float) -> None:
         """Record a successful take or renewal sent at `sent_at`."""
@@ -317,19 +321,8 @@ class WriterLease:
             self._holding = False  # first: no write may leave from here on
             self._log_role_change()
             try:
-                self.client.update_item(
-                    TableName=self.table,
-                    Key=LEASE_KEY,
-                    UpdateExpression="REMOVE holder SET beat = beat + :one, expiresAt = :now",
-                    ConditionExpression="holder = :me AND #token = :token",
-                    ExpressionAttributeNames={"#token": "token"},
-                    ExpressionAttributeValues={
-                        ":one": {"N": "1"},
-                        ":me": {"S": self.owner},
-                        ":token": {"N": str(self._token)},
-                        ":now": {"S": self._wall().isoformat()},
-                    },
-                    ReturnValues="ALL_NEW",
+                self._update_as_holder(
+                    "REMOVE holder SET beat = beat + :one, expiresAt = :at", self._wall().isoformat()
                 )
             except ClientError as exc:
                 if not _conditional_failure(exc):
