@@ -24,7 +24,7 @@ from dynamodb_sync import DynamoDBSync
 from models import (
     ErrorBody,
 )
-from prism.api.deps import rehearse
+from prism.api.deps import rehearse, require_whole_numbers
 from prism.api.errors import install_error_handlers
 from prism.api.middleware import EXPOSED_HEADERS, MAX_BODY_BYTES, BodySizeLimit, serve_plain_lists_first
 from prism.api.openapi import install_openapi
@@ -90,7 +90,7 @@ def create_app(
             "4XX": {"model": ErrorBody, "description": "Client error, or one asked for with `?fail=`."},
             "5XX": {"model": ErrorBody, "description": "Server error, or one asked for with `?fail=`."},
         },
-        dependencies=[Depends(rehearse)],
+        dependencies=[Depends(require_whole_numbers), Depends(rehearse)],
     )
     app.state.settings = settings
     app.state.simulator_factory = simulator_factory
