@@ -15,10 +15,14 @@ import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 import catalogue as cat
 import rules
+from prism.simulation.randomness import Rng, item_bases
 
 Item = dict[str, Any]
 T = TypeVar("T")
@@ -52,6 +56,17 @@ CLIENT_SOURING_TICKS = 172_800
 
 _KIND_CODE = {kind: code for code, kind in enumerate(ENTITY_KINDS, start=1)}
 
+
+def item_key(kind: str, index: int) -> int:
+    """The key of an entity's item N (its slot, for the kinds whose items are replaced)."""
+    return _KIND_CODE[kind] << 40 | index
+
+
+def item_keys(kind: str, count: int) -> npt.NDArray[np.uint64]:
+    """The keys of an entity's first `count` items."""
+    return np.arange(count, dtype=np.uint64) | np.uint64(_KIND_CODE[kind] << 40)
+
+
 # Monthly histories (a department's spend, a vendor's scores) cover this many months, ending with this one.
 HISTORY_MONTHS = 6
 
@@ -64,58 +79,6 @@ HISTORY_BEFORE_EPOCH = timedelta(days=7)
 # CHANGES_PER_BLOCK more, so about 10% of items change per tick and none waits a whole block.
 CHANGE_BLOCK = 48
 CHANGES_PER_BLOCK = 4
-
-_MASK = (1 << 64) - 1
-_TWO_64 = float(1 << 64)
-
-
-def _hash(seed: int, key: int, channel: int, moment: int) -> int:
-    """A well-mixed 64-bit integer from four integers.
-
-    CPython's hash of a tuple of ints is deterministic (no per-process salt for ints) and
-    computed in C; two multiply-xorshift rounds then spread it over all 64 bits.
-    """
-    x = hash((seed, key, channel, moment)) & _MASK
-    x = ((x ^ (x >> 32)) * 0xD6E8FEB86659FD93) & _MASK
-    x = ((x ^ (x >> 32)) * 0xD6E8FEB86659FD93) & _MASK
-    return x ^ (x >> 32)
-
-
-class Rng(NamedTuple):
-    """Randomness of one item in one generation: seed and item key, channel and moment per call."""
-
-    seed: int
-    key: int
-
-    def unit(self, channel: int, moment: int = 0) -> float:
-        """Uniform in [0, 1)."""
-        return _hash(self.seed, self.key, channel, moment) / _TWO_64
-
-    def between(self, low: float, high: float, channel: int, moment: int = 0) -> float:
-        """Uniform in [low, high)."""
-        return low + (high - low) * self.unit(channel, moment)
-
-    def integer(self, low: int, high: int, channel: int, moment: int = 0) -> int:
-        """Uniform integer in [low, high]."""
-        return low + _hash(self.seed, self.key, channel, moment) % (high - low + 1)
-
-    def choice(self, options: tuple[T, ...], channel: int, moment: int = 0) -> T:
-        """One of the options."""
-        return options[_hash(self.seed, self.key, channel, moment) % len(options)]
-
-    def wave(self, channel: int, position: float, period: float) -> float:
-        """Smooth bounded noise in [-1, 1]: smoothstep between random knots `period` apart."""
-        x = position / period
-        knot = math.floor(x)
-        f = x - knot
-        f = f * f * (3.0 - 2.0 * f)
-        a = self.unit(channel, knot)
-        b = self.unit(channel, knot + 1)
-        return 2.0 * (a + (b - a) * f) - 1.0
-
-    def drift(self, channel: int, tick: int) -> float:
-        """Two octaves of smooth noise in [-1, 1]: a slow swell over ~a day plus hourly wiggles."""
-        return 0.7 * self.wave(channel, tick, 2880.0) + 0.3 * self.wave(channel + 1, tick, 120.0)
 
 
 # Channels of randomness: each drawn quantity has its own, so adding one changes no other.
@@ -397,6 +360,10 @@ class World:
             "contracts": self._contract,
         }
         # Drawn up front (not lazily) so that threads sharing this world never race on them.
+        self._bases: dict[str, list[int]] = {
+            kind: item_bases(self.seed, item_keys(kind, generation.counts.get(kind, 0))).tolist()
+            for kind in ENTITY_KINDS
+        }
         self._phases: dict[str, tuple[int, ...]] = {
             kind: tuple(self._draw_phase(kind, index) for index in range(generation.counts.get(kind, 0)))
             for kind in ENTITY_KINDS
@@ -406,7 +373,8 @@ class World:
 
     def rng(self, kind: str, index: int) -> Rng:
         """Randomness of one item."""
-        return Rng(self.seed, _KIND_CODE[kind] << 40 | index)
+        bases = self._bases[kind]
+        return Rng(bases[index]) if index < len(bases) else Rng.of(self.seed, item_key(kind, index))
 
     # --- change schedule -------------------------------------------------------------
 
@@ -433,7 +401,7 @@ class World:
         cached = self._offsets.get(key)
         if cached is not None and cached[0] == block:
             return cached[1]
-        draw = _hash(self.seed, _KIND_CODE[kind] << 40 | index, Ch.CHANGE, block)
+        draw = self.rng(kind, index).bits(Ch.CHANGE, block)
         offsets = sorted({0, *((draw >> (12 * j)) % CHANGE_BLOCK for j in range(CHANGES_PER_BLOCK))})
         if len(offsets) % 2:
             offsets = offsets[:-1] if len(offsets) > 1 else [0, CHANGE_BLOCK // 2]
@@ -547,7 +515,7 @@ class World:
         cycle, signed, leaves = self._cycle("clients", index, tick)
         serial = self.serial("clients", index, cycle)
         # Each tenure is a different company: its constants are drawn for the slot and the cycle.
-        rng = Rng(self.seed, (self.rng("clients", index).key << 32) + serial)
+        rng = self.rng("clients", index).successor(serial)
         moment, stamp = self._stamp(tick)
         name = company_name(serial - 1, self.seed % 9973)
         noun = next((n for n in cat.COMPANY_NOUNS if f" {n}" in name), "Solutions")
@@ -663,7 +631,7 @@ class World:
         cycle, start_tick, ends = self._cycle("leads", index, tick)
         window = ends - start_tick
         serial = self.serial("leads", index, cycle)
-        rng = Rng(self.seed, (self.rng("leads", index).key << 32) + serial)
+        rng = self.rng("leads", index).successor(serial)
         won = rng.unit(Ch.OUTCOME) < 0.3
         furthest = 4 if won else rng.integer(1, 4, Ch.FURTHEST)
         closed: rules.LeadStage = "Closed Won" if won else "Closed Lost"

@@ -1,119 +1,70 @@
-"""KPI time series over a generation: kept per tick as the world ticks, backfilled, computed on demand."""
+"""KPI time series over any range of a generation, computed from the engine's columns on demand."""
 
 from __future__ import annotations
 
-import logging
+import asyncio
 import threading
-import time
-from collections import OrderedDict
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import data_generator as dg
-from kpis import KPI_NAMES, compute_kpis
-
-logger = logging.getLogger("prism.history")
+from prism.simulation.series import Cancelled, KpiColumns, Row
 
 MAX_POINTS = 1000
-# Consecutive ticks closer than this are reached by advancing, not by computing afresh.
-ADVANCE_LIMIT = 12
-# Ticks of KPIs kept in memory (a tuple of ten numbers each).
-CAPACITY = 25_000
+# Points × items one request may ask for: a history answers well inside the graceful-shutdown window.
+MAX_WORK = 3_000_000
 
-Row = tuple[float, ...]
+__all__ = ["MAX_POINTS", "MAX_WORK", "Cancelled", "KpiSeries", "Row", "check_work", "parse_step", "plan_ticks"]
 
 
 class KpiSeries:
-    """KPIs per (seed, tick), computed once and kept in a bounded store shared by all requests."""
+    """The KPIs of any ticks of the served world, all ticks of a request computed at once (nothing is kept)."""
 
-    def __init__(self, capacity: int = CAPACITY) -> None:
-        self.capacity = capacity
-        self._rows: OrderedDict[tuple[int, int], Row] = OrderedDict()
+    def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._world: dg.World | None = None
+        self._columns: KpiColumns | None = None
 
     def __len__(self) -> int:
-        return len(self._rows)
+        """Ticks of KPIs kept: none, every request computes its own."""
+        return 0
 
-    def record(self, snapshot: dg.Snapshot) -> None:
-        """Keep the KPIs of a snapshot."""
-        kpis = compute_kpis(snapshot)
-        row = tuple(kpis[name] for name in KPI_NAMES)  # counts stay ints: the API serves them as integers
-        key = (snapshot.generation.seed, snapshot.tick)
+    def _columns_of(self, world: dg.World) -> KpiColumns:
         with self._lock:
-            self._rows[key] = row
-            self._rows.move_to_end(key)
-            while len(self._rows) > self.capacity:
-                self._rows.popitem(last=False)
+            if self._world is not world or self._columns is None:
+                self._world, self._columns = world, KpiColumns(world)
+            return self._columns
 
-    def lookup(self, seed: int, tick: int) -> Row | None:
-        """The kept KPIs of a tick, if any."""
-        return self._rows.get((seed, tick))
-
-    def fill(
+    def rows(
         self,
         generation: dg.Generation,
-        ticks: Iterable[int],
+        ticks: range,
         world: dg.World | None = None,
         stop: threading.Event | None = None,
-    ) -> None:
-        """Make sure the KPIs of these ticks are kept, advancing through close ticks rather than recomputing."""
-        world = world or dg.World(generation)
-        missing = sorted(t for t in set(ticks) if (generation.seed, t) not in self._rows)
-        current: dg.Snapshot | None = None
-        for tick in missing:
-            if stop is not None and stop.is_set():
-                return
-            if current is not None and 0 < tick - current.tick <= ADVANCE_LIMIT:
-                while current.tick < tick:
-                    current = dg.advance(current, world)
-                    self.record(current)
-            else:
-                current = dg.compute_snapshot(generation, tick, world)
-                self.record(current)
+    ) -> list[Row]:
+        """KPIs of each tick, in `kpis.KPI_NAMES` order (`Cancelled` once `stop` is set)."""
+        if world is None or world.generation is not generation:
+            world = dg.World(generation)
+        return self._columns_of(world).rows(ticks, stop)
 
-    def rows(self, generation: dg.Generation, ticks: range, world: dg.World | None = None) -> list[Row]:
-        """KPIs of each tick, computing those not kept yet."""
-        seed = generation.seed
-        found = [self.lookup(seed, tick) for tick in ticks]
-        if any(row is None for row in found):
-            self.fill(generation, (tick for tick, row in zip(ticks, found, strict=True) if row is None), world)
-            found = [self.lookup(seed, tick) for tick in ticks]
-        return [
-            row if row is not None else self._compute(generation, tick, world)
-            for row, tick in zip(found, ticks, strict=True)
-        ]
+    async def rows_in_thread(self, generation: dg.Generation, ticks: range, world: dg.World | None = None) -> list[Row]:
+        """`rows` in a worker thread, called off when the awaiting request is cancelled (a shutdown past its
+        grace period), so that no computation outlives its request and holds up the process's exit."""
+        stop = threading.Event()
+        try:
+            return await asyncio.to_thread(self.rows, generation, ticks, world, stop)
+        except asyncio.CancelledError:
+            stop.set()
+            raise
 
-    def _compute(self, generation: dg.Generation, tick: int, world: dg.World | None) -> Row:
-        # Only reached when the store is smaller than one request; correct, merely slower.
-        kpis = compute_kpis(dg.compute_snapshot(generation, tick, world))
-        return tuple(kpis[name] for name in KPI_NAMES)
 
-    def backfill(
-        self,
-        generation: dg.Generation,
-        until_tick: int,
-        *,
-        span: timedelta,
-        budget_seconds: float,
-        stop: threading.Event,
-        chunk: int = 30,
-    ) -> int:
-        """Fill the ticks of `span` before `until_tick`, newest first, within a CPU budget; returns ticks filled."""
-        world = dg.World(generation)
-        first = max(generation.first_tick, until_tick - int(span.total_seconds() / generation.interval))
-        started = time.perf_counter()
-        filled = 0
-        end = until_tick
-        while end > first and not stop.is_set():
-            start = max(first, end - chunk)
-            self.fill(generation, range(start, end), world, stop)
-            filled += end - start
-            end = start
-            if time.perf_counter() - started > budget_seconds:
-                logger.info("history backfill stopped at its budget after %d ticks", filled)
-                break
-            time.sleep(0.002)  # let requests and the tick run between chunks
-        return filled
+def check_work(generation: dg.Generation, ticks: range) -> None:
+    """Refuse (ValueError) a KPI history whose points × items exceed what one request may compute."""
+    items = max(1, sum(generation.counts.values()))
+    if len(ticks) * items > MAX_WORK:
+        raise ValueError(
+            f"that range and step give {len(ticks)} points x {items} items; at most {MAX_WORK:,} "
+            f"(points x items, {max(1, MAX_WORK // items)} points at these counts) are served, use a larger step"
+        )
 
 
 def parse_step(text: str) -> timedelta:

@@ -34,9 +34,6 @@ HISTORY_CACHE_SIZE = 16
 # The change feed replays the last hour of ticks to a reconnecting client (bounded for tiny intervals).
 EVENT_LOG_SPAN_SECONDS = 3600
 EVENT_LOG_MAX = 20_000
-# KPIs of the day before start-up are computed in the background, within this much CPU time.
-BACKFILL_SPAN = timedelta(hours=24)
-BACKFILL_BUDGET_SECONDS = 6.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +90,6 @@ class Simulator:
         capacity = min(EVENT_LOG_MAX, max(120, int(EVENT_LOG_SPAN_SECONDS / settings.update_interval_seconds)))
         self.events = EventLog(capacity)
         self.kpi_series = KpiSeries()
-        self._backfill_stop = threading.Event()
-        self._backfill_task: asyncio.Task[int] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         generation = dg.new_generation(
             counts=settings.entity_counts,
@@ -206,10 +201,8 @@ class Simulator:
         return snapshot
 
     async def _notify(self, snapshot: dg.Snapshot, previous: dg.Snapshot | None) -> None:
-        self.kpi_series.record(snapshot)
         if previous is None or previous.generation.seed != snapshot.generation.seed:
             self.events.publish("regenerate", event_id(snapshot), generation_payload(snapshot))
-            self._start_backfill()
         elif previous.generation is not snapshot.generation and previous.tick == snapshot.tick:
             self.events.publish(
                 "scenario", f"{event_id(snapshot)}-s{len(snapshot.generation.scenarios)}", generation_payload(snapshot)
@@ -253,42 +246,18 @@ class Simulator:
             loop.call_soon_threadsafe(self.events.close)
 
     def start(self) -> None:
-        """Start the tick task on the running loop, and the history backfill."""
+        """Start the tick task on the running loop."""
         self._loop = asyncio.get_running_loop()
         if not self.is_running:
-            self.kpi_series.record(self.snapshot)
             self._task = asyncio.get_running_loop().create_task(self.run(), name="prism-ticks")
-            self._start_backfill()
-
-    def _start_backfill(self) -> None:
-        if self._backfill_task is not None:
-            self._backfill_stop.set()
-        stop = self._backfill_stop = threading.Event()
-        snapshot = self.snapshot
-        self._backfill_task = asyncio.get_running_loop().create_task(
-            asyncio.to_thread(
-                self.kpi_series.backfill,
-                snapshot.generation,
-                snapshot.tick,
-                span=BACKFILL_SPAN,
-                budget_seconds=BACKFILL_BUDGET_SECONDS,
-                stop=stop,
-            ),
-            name="prism-history-backfill",
-        )
 
     async def stop(self) -> None:
-        """Stop the tick task and the backfill, and wait for both to end."""
-        self._backfill_stop.set()
+        """Stop the tick task and wait for it to end."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        backfill, self._backfill_task = self._backfill_task, None
-        if backfill is not None:
-            with contextlib.suppress(Exception):
-                await backfill
 
     async def start_scenario(self, name: str, duration_ticks: int, target: int = 0) -> dg.ScenarioRun:
         """Add a scenario to the generation, starting at the next tick and ending by itself."""

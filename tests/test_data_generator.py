@@ -174,7 +174,10 @@ def kpis(snapshot: dg.Snapshot) -> dict[str, float]:
     items = snapshot.items
     return {
         "mean margin": statistics.fmean(c["marginPercentage"] for c in items["clients"]),
-        "total MRR": sum(c["monthlyRecurring"] for c in items["clients"]),
+        # Per employee: a total over 20 clients jumps whenever a churned client's successor is much bigger or
+        # smaller (sizes are heavy-tailed), which is turnover, not drift; the price level per seat must not move.
+        "MRR per employee": sum(c["monthlyRecurring"] for c in items["clients"])
+        / sum(c["employeeCount"] for c in items["clients"]),
         "seats": sum(lic["totalLicenses"] for lic in items["licenses"]),
         "license utilisation": statistics.fmean(lic["utilizationRate"] for lic in items["licenses"]),
         "technician utilisation": statistics.fmean(t["utilization"] for t in items["technicians"]),

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 import data_generator as dg
 import main
-from history import MAX_POINTS, KpiSeries, parse_step, plan_ticks
+from history import MAX_POINTS, MAX_WORK, Cancelled, KpiSeries, check_work, parse_step, plan_ticks
 from kpis import KPI_NAMES
 from simulator import Simulator
 from tests.conftest import make_settings
@@ -229,33 +229,24 @@ def test_a_tick_is_read_back_from_its_own_time_at_any_interval(interval: float) 
         assert g.first_tick_from(moment + microsecond) == tick + 1
 
 
-def test_the_series_advances_through_close_ticks_and_equals_fresh_snapshots() -> None:
+def test_the_series_equals_fresh_snapshots_tick_by_tick_and_across_a_long_range() -> None:
     series = KpiSeries()
-    ticks = range(70_000, 70_060, 3)
-    rows = series.rows(GENERATION, ticks)
-    for tick, row in zip(ticks, rows, strict=True):
-        assert dict(zip(KPI_NAMES, row, strict=True)) == kpis_at(GENERATION, tick)
-    assert series.lookup(GENERATION.seed, 70_001) is not None  # walked through on the way
-    assert series.lookup(GENERATION.seed + 1, 70_000) is None  # another generation's ticks are not shared
+    for ticks in (range(70_000, 70_060, 3), range(-20_000, 90_000, 997)):
+        rows = series.rows(GENERATION, ticks)
+        for tick, row in zip(ticks, rows, strict=True):
+            assert dict(zip(KPI_NAMES, row, strict=True)) == kpis_at(GENERATION, tick)
+    assert len(series) == 0  # nothing is kept between requests: each computes its own ticks
 
 
-def test_the_series_is_bounded_and_still_answers_beyond_its_capacity() -> None:
-    series = KpiSeries(capacity=5)
-    ticks = range(10_000, 10_240, 20)  # more points than it keeps
-    rows = series.rows(GENERATION, ticks)
-    assert len(series) == 5
-    for tick, row in zip(ticks, rows, strict=True):
-        assert dict(zip(KPI_NAMES, row, strict=True)) == kpis_at(GENERATION, tick)
+def test_a_history_over_too_many_points_times_items_is_refused_naming_the_limit() -> None:
+    big = dg.new_generation(counts={kind: 10_000 for kind in dg.ENTITY_KINDS}, interval=30, now=dg.FIXED_EPOCH, seed=5)
+    check_work(big, range(0, MAX_WORK // 70_000))
+    with pytest.raises(ValueError, match=r"1000 points x 70000 items; at most 3,000,000 \(points x items, 42 points"):
+        check_work(big, range(1000))
 
 
-def test_the_backfill_fills_the_span_before_start_up_newest_first_and_stops_when_asked() -> None:
-    series = KpiSeries()
-    filled = series.backfill(
-        GENERATION, 40_000, span=timedelta(minutes=30), budget_seconds=30, stop=threading.Event(), chunk=7
-    )
-    assert filled == 60
-    assert all(series.lookup(GENERATION.seed, tick) is not None for tick in range(39_940, 40_000))
-    assert series.lookup(GENERATION.seed, 39_939) is None
-    stopped = threading.Event()
-    stopped.set()
-    assert series.backfill(GENERATION, 90_000, span=timedelta(hours=1), budget_seconds=30, stop=stopped) == 0
+def test_a_series_called_off_stops_between_chunks() -> None:
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Cancelled):
+        KpiSeries().rows(GENERATION, range(0, 20_000, 20), stop=stop)

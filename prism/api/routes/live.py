@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -11,12 +10,21 @@ from fastapi import APIRouter, Header, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 import data_generator as dg
+from history import check_work
 from kpis import KPI_NAMES
 from models import (
     HistoryResult,
 )
 from prism.api.deps import SimulatorDep
-from prism.api.params import DATA_RESPONSES, FromQuery, StepQuery, ToQuery, history_ticks, json_response
+from prism.api.params import (
+    DATA_RESPONSES,
+    FromQuery,
+    StepQuery,
+    ToQuery,
+    history_ticks,
+    json_response,
+    unprocessable,
+)
 
 router = APIRouter()
 
@@ -35,7 +43,11 @@ async def history(
     """The KPIs of the DynamoDB metrics table as a time series over any range of the generation."""
     ticks = history_ticks(simulator, start, end, step)
     generation = simulator.generation
-    rows = await asyncio.to_thread(simulator.kpi_series.rows, generation, ticks, simulator.world)
+    try:
+        check_work(generation, ticks)
+    except ValueError as exc:
+        raise unprocessable("step", str(exc)) from None
+    rows = await simulator.kpi_series.rows_in_thread(generation, ticks, simulator.world)
     points = [
         {"tick": t, "time": dg.iso_time(generation.time_of(t)), **dict(zip(KPI_NAMES, row, strict=True))}
         for t, row in zip(ticks, rows, strict=True)
