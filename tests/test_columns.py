@@ -100,8 +100,8 @@ def test_the_calendar_agrees_with_the_generations_clock() -> None:
         days = np.array([date(2024, 12, 25).toordinal(), date(2025, 1, 1).toordinal(), date(2026, 3, 1).toordinal()])
         assert calendar.first_tick_of_day(days).tolist() == [first_tick_of(g, date.fromordinal(d)) for d in days]
         months = Calendar.month(days)
-        assert months.tolist() == [dg._month_key(date.fromordinal(d)) for d in days.tolist()]
-        assert Calendar.month_start(months).tolist() == [dg._month_start(m).toordinal() for m in months.tolist()]
+        assert months.tolist() == [dg.month_key(date.fromordinal(d)) for d in days.tolist()]
+        assert Calendar.month_start(months).tolist() == [dg.month_start(m).toordinal() for m in months.tolist()]
 
 
 @pytest.mark.parametrize("kind", dg.ENTITY_KINDS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -319,3 +320,15 @@ def test_contracts_belong_to_existing_vendors_and_dates_make_sense_today() -> No
         lead["expectedCloseDate"] >= (NOW - timedelta(days=2)).date().isoformat() for lead in snapshot.items["leads"]
     )
     assert json.loads(orjson.dumps(snapshot.items["clients"])) == list(snapshot.items["clients"])
+
+
+@pytest.mark.slow
+def test_advancing_any_tick_gives_the_next_tick_computed_directly() -> None:
+    world = generation()
+    shared = dg.World(world)
+    picks = random.Random(8)
+    last = world.tick_at(NOW) + 2 * 365 * TICKS_PER_DAY
+    for _ in range(2000):
+        tick = picks.randrange(world.first_tick, last)
+        following = dg.advance(dg.compute_snapshot(world, tick, shared), shared)
+        assert following.items == dg.compute_snapshot(world, tick + 1, shared).items, tick

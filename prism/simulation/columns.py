@@ -15,8 +15,9 @@ import numpy as np
 import numpy.typing as npt
 
 import catalogue as cat
-import data_generator as dg
+import prism.simulation.generation as gen
 import rules
+from prism.simulation.builders import World
 from prism.simulation.randomness import F64, I64, U64, Rng, draws, drifts, integers, successors, units
 from prism.simulation.timeline import (
     NEVER,
@@ -29,7 +30,7 @@ from prism.simulation.timeline import (
     with_parity,
 )
 
-Ch = dg.Ch
+Ch = gen.Ch
 Fields = dict[str, npt.NDArray[Any]]
 # Companies (a slot's client or lead of one cycle) whose constants are kept between calls, per kind.
 _COMPANIES_KEPT = 200_000
@@ -50,7 +51,7 @@ class Cycles:
 class Columns:
     """KPI quantities of one world's items, over arrays of (item index, tick)."""
 
-    def __init__(self, world: dg.World) -> None:
+    def __init__(self, world: World) -> None:
         self.world = world
         self.generation = world.generation
         self.calendar = Calendar(world.generation)
@@ -58,7 +59,7 @@ class Columns:
         self.counts = self.schedule.counts
         self.bases = self.schedule.bases
         self._companies: dict[tuple[str, str], tuple[I64, F64]] = {}
-        self._constants = {kind: self._item_constants(kind) for kind in dg.ENTITY_KINDS}
+        self._constants = {kind: self._item_constants(kind) for kind in gen.ENTITY_KINDS}
         self._next: dict[str, Callable[[I64, I64], I64]] = {
             "clients": self._client_next,
             "licenses": self._license_next,
@@ -357,13 +358,13 @@ def _lead_profile(rng: Rng) -> tuple[float, ...]:
     return furthest, int(12 * 100 ** rng.unit(Ch.SIZE)), rng.between(900, 1900, Ch.VALUE)
 
 
-def _clients(world: dg.World, index: int, rng: Rng) -> dict[str, float]:
+def _clients(world: World, index: int, rng: Rng) -> dict[str, float]:
     window, offset = world._tenure_window(index)
-    souring = max(1, min(dg.CLIENT_SOURING_TICKS, int(window * dg.CLIENT_SOURING_SHARE)))
+    souring = max(1, min(gen.CLIENT_SOURING_TICKS, int(window * gen.CLIENT_SOURING_SHARE)))
     return {"window": window, "offset": offset, "souring": souring}
 
 
-def _licenses(world: dg.World, index: int, rng: Rng) -> dict[str, float]:
+def _licenses(world: World, index: int, rng: Rng) -> dict[str, float]:
     products = cat.SOFTWARE_PRODUCTS
     product = (
         products[(index * 13 + world.seed) % len(products)]
@@ -381,20 +382,20 @@ def _licenses(world: dg.World, index: int, rng: Rng) -> dict[str, float]:
     }
 
 
-def _leads(world: dg.World, index: int, rng: Rng) -> dict[str, float]:
+def _leads(world: World, index: int, rng: Rng) -> dict[str, float]:
     window, offset = world._lead_window(index)
     return {"window": window, "offset": offset, "open_span": int(window * 0.85)}
 
 
-def _technicians(world: dg.World, index: int, rng: Rng) -> dict[str, float]:
+def _technicians(world: World, index: int, rng: Rng) -> dict[str, float]:
     return {"utilization_target": 0.55 + 0.35 * rng.unit(Ch.UTIL_BASE)}
 
 
-def _departments(world: dg.World, index: int, rng: Rng) -> dict[str, float]:
+def _departments(world: World, index: int, rng: Rng) -> dict[str, float]:
     kind = cat.DEPARTMENTS[index % len(cat.DEPARTMENTS)]
     employees = rng.integer(*kind.employees, Ch.SIZE)
     monthly_budget = max(
-        50_000, dg._cents(employees * rng.between(*kind.monthly_cost_per_employee, Ch.BUDGET)) // 50_000 * 50_000
+        50_000, gen.cents(employees * rng.between(*kind.monthly_cost_per_employee, Ch.BUDGET)) // 50_000 * 50_000
     )
     return {"monthly_budget": monthly_budget}
 
@@ -405,9 +406,9 @@ def _agreement_constants(rng: Rng, term_days: int) -> dict[str, float]:
     return {"term_days": term_days, "cycle": cycle, "phase": rng.integer(0, cycle - 1, Ch.TERM_PHASE)}
 
 
-def _vendors(world: dg.World, index: int, rng: Rng) -> dict[str, float]:
+def _vendors(world: World, index: int, rng: Rng) -> dict[str, float]:
     kind = world.vendor_kind(index)
-    annual = dg._cents(rng.between(*kind.annual_value, Ch.VALUE_BASE)) // 100 * 100
+    annual = gen.cents(rng.between(*kind.annual_value, Ch.VALUE_BASE)) // 100 * 100
     return {
         "annual": annual,
         "spend_unit": rng.unit(Ch.SPEND),
@@ -415,11 +416,11 @@ def _vendors(world: dg.World, index: int, rng: Rng) -> dict[str, float]:
     }
 
 
-def _contracts(world: dg.World, index: int, rng: Rng) -> dict[str, float]:
+def _contracts(world: World, index: int, rng: Rng) -> dict[str, float]:
     return _agreement_constants(rng, rng.choice((365, 730, 1095), Ch.TERM))
 
 
-_CONSTANTS: dict[str, Callable[[dg.World, int, Rng], dict[str, float]]] = {
+_CONSTANTS: dict[str, Callable[[World, int, Rng], dict[str, float]]] = {
     "clients": _clients,
     "licenses": _licenses,
     "leads": _leads,

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-import data_generator as dg
 import rules
+from prism.simulation.builders import World
 from prism.simulation.columns import Columns
 
 Row = tuple[float, ...]
@@ -47,7 +47,7 @@ class Cancelled(Exception):
 class KpiColumns:
     """The KPIs of one world at any ticks."""
 
-    def __init__(self, world: dg.World) -> None:
+    def __init__(self, world: World) -> None:
         self.columns = Columns(world)
         self.counts = self.columns.counts
 

@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime
 import numpy as np
 import numpy.typing as npt
 
-import data_generator as dg
+import prism.simulation.generation as gen
+from prism.simulation.builders import World
 from prism.simulation.randomness import draws
 
 I64 = npt.NDArray[np.int64]
@@ -43,7 +44,7 @@ def py_exp(values: F64) -> F64:
 class Calendar:
     """The days and months of a generation's ticks."""
 
-    def __init__(self, generation: dg.Generation) -> None:
+    def __init__(self, generation: gen.Generation) -> None:
         self.generation = generation
         epoch = generation.epoch
         self._epoch_day = epoch.toordinal()
@@ -97,7 +98,7 @@ class Calendar:
         return result
 
 
-def scenario_intensity(generation: dg.Generation, name: str, ticks: I64, targets: I64 | None = None) -> F64:
+def scenario_intensity(generation: gen.Generation, name: str, ticks: I64, targets: I64 | None = None) -> F64:
     """`Generation.scenario_intensity` for each tick (and target)."""
     level = np.zeros(ticks.shape, dtype=np.float64)
     for run in generation.scenarios:
@@ -133,21 +134,21 @@ def pull_forward(today: I64, day: I64, pull: F64) -> I64:
 class Schedule:
     """When each item changes by chance: `World.last_chance_change` and `World.change_parity` over arrays."""
 
-    def __init__(self, world: dg.World) -> None:
+    def __init__(self, world: World) -> None:
         self.world = world
         counts = world.generation.counts
-        self.bases = {kind: np.asarray(world._bases[kind], dtype=np.uint64).reshape(-1) for kind in dg.ENTITY_KINDS}
-        self.phases = {kind: np.asarray(world._phases[kind], dtype=np.int64).reshape(-1) for kind in dg.ENTITY_KINDS}
-        self.counts = {kind: counts.get(kind, 0) for kind in dg.ENTITY_KINDS}
+        self.bases = {kind: np.asarray(world._bases[kind], dtype=np.uint64).reshape(-1) for kind in gen.ENTITY_KINDS}
+        self.phases = {kind: np.asarray(world._phases[kind], dtype=np.int64).reshape(-1) for kind in gen.ENTITY_KINDS}
+        self.counts = {kind: counts.get(kind, 0) for kind in gen.ENTITY_KINDS}
 
     def latest(self, kind: str, index: I64, ticks: I64) -> tuple[I64, I64]:
         """The last chance-change tick at or before each tick, and the item's change parity there."""
         moment: I64 = ticks + self.phases[kind][index]
-        block, offset = moment // dg.CHANGE_BLOCK, moment % dg.CHANGE_BLOCK
-        bits = draws(self.bases[kind][index], dg.Ch.CHANGE, block)
+        block, offset = moment // gen.CHANGE_BLOCK, moment % gen.CHANGE_BLOCK
+        bits = draws(self.bases[kind][index], gen.Ch.CHANGE, block)
         drawn = [
-            ((bits >> np.uint64(12 * j)) % np.uint64(dg.CHANGE_BLOCK)).astype(np.int64)
-            for j in range(dg.CHANGES_PER_BLOCK)
+            ((bits >> np.uint64(12 * j)) % np.uint64(gen.CHANGE_BLOCK)).astype(np.int64)
+            for j in range(gen.CHANGES_PER_BLOCK)
         ]
         # The block's offsets are 0 and the distinct drawn ones; an odd number of them drops the largest, and
         # 0 alone becomes 0 and half a block. Kept offsets at or before this tick's offset are counted.
@@ -167,9 +168,9 @@ class Schedule:
             passed += kept
             latest = np.where(kept & (value > latest), value, latest)
         alone = count == 1
-        half = alone & (offset >= dg.CHANGE_BLOCK // 2)
+        half = alone & (offset >= gen.CHANGE_BLOCK // 2)
         passed += half
-        latest = np.where(half, dg.CHANGE_BLOCK // 2, latest)
+        latest = np.where(half, gen.CHANGE_BLOCK // 2, latest)
         rank: I64 = passed - 1
         last: I64 = ticks - (offset - latest)
         return last, rank % 2
