@@ -133,13 +133,15 @@ def in_process(counts: dict[str, int], ticks: int) -> tuple[float, float]:
 
 
 def sigterm_in_flight(server: Server, scale: str, timeout: float) -> str:
-    """Exit status and seconds from SIGTERM to exit with a cold 1,000-point history in flight; its answer."""
-    start, end = week(7, scale)
+    """Exit status and seconds from SIGTERM to exit with the largest cold history allowed in flight; its answer."""
+    items = sum(count * SCALES[scale] for count in DEFAULT.values())
+    points = min(POINTS, getattr(history, "MAX_WORK", POINTS * items) // items)
+    path = history_path(7, scale, points)
     answer: list[str] = []
 
     def ask() -> None:
         try:
-            answer.append(str(httpx.get(f"{server.url}/api/history?from={start}&to={end}&step=10m", timeout=60)))
+            answer.append(f"{points} points: {httpx.get(server.url + path, timeout=60).status_code}")
         except httpx.HTTPError as exc:
             answer.append(type(exc).__name__)
 
