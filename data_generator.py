@@ -19,6 +19,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import catalogue as cat
 import rules
+from prism.memo import Memo, MemoKey
 
 Item = dict[str, Any]
 T = TypeVar("T")
@@ -1011,6 +1012,9 @@ class World:
         return metrics
 
 
+BY_ID: MemoKey[Mapping[str, Item]] = MemoKey("items by id")
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Snapshot:
     """The whole world at one tick. Never mutated once built; a tick makes a new one."""
@@ -1020,7 +1024,7 @@ class Snapshot:
     items: Mapping[str, tuple[Item, ...]]
     next_changes: Mapping[str, tuple[int | None, ...]] = field(repr=False)
     changed: Mapping[str, tuple[str, ...]] | None = field(default=None, repr=False)
-    cache: dict[object, Any] = field(default_factory=dict, repr=False, compare=False)
+    cache: Memo = field(default_factory=Memo, repr=False, compare=False)
 
     @property
     def time(self) -> datetime:
@@ -1034,12 +1038,7 @@ class Snapshot:
 
     def by_id(self, kind: str) -> Mapping[str, Item]:
         """The items of an entity keyed by id (built once per snapshot)."""
-        key = f"by_id:{kind}"
-        index = self.cache.get(key)
-        if index is None:
-            index = {item["id"]: item for item in self.items[kind]}
-            self.cache[key] = index
-        return index
+        return self.cache.get_or_build(BY_ID, lambda: {item["id"]: item for item in self.items[kind]}, kind)
 
 
 def compute_snapshot(generation: Generation, tick: int, world: World | None = None) -> Snapshot:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import data_generator as dg
+from prism.memo import MemoKey
 from simulator import Encoded, Simulator, encode_list
 
 # Below this size gzip saves less than it costs.
@@ -46,14 +47,15 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
     return False
 
 
+GZIPPED_LIST: MemoKey[bytes] = MemoKey("gzipped list")
+PLAIN_LIST_ANSWER: MemoKey[tuple[Message, bytes]] = MemoKey("plain list answer")
+
+
 def gzipped(snapshot: dg.Snapshot, kind: str) -> bytes:
     """The gzip of an entity list's JSON, compressed once per snapshot."""
-    key = f"gzip:{kind}"
-    body = snapshot.cache.get(key)
-    if body is None:
-        body = gzip.compress(encode_list(snapshot, kind).body, compresslevel=6, mtime=0)
-        snapshot.cache[key] = body
-    return body
+    return snapshot.cache.get_or_build(
+        GZIPPED_LIST, lambda: gzip.compress(encode_list(snapshot, kind).body, compresslevel=6, mtime=0), kind
+    )
 
 
 def response_parts(
@@ -140,11 +142,11 @@ class PlainListShortcut:
         conditional = if_none_match is not None and etag_matches(if_none_match, encode_list(snapshot, kind).etag)
         wants_gzip = accept_encoding is not None and accepts_gzip(accept_encoding)
         # Nearly every request is one of a few shapes: build each answer once per snapshot.
-        key = ("raw", kind, conditional, wants_gzip, self._origin_key(origin))
-        answer = snapshot.cache.get(key)
+        shape = (kind, conditional, wants_gzip, self._origin_key(origin))
+        answer = snapshot.cache.get(PLAIN_LIST_ANSWER, shape)
         if answer is None:
             answer = self._answer(snapshot, kind, if_none_match if conditional else None, accept_encoding, origin)
-            snapshot.cache[key] = answer
+            snapshot.cache.put(PLAIN_LIST_ANSWER, answer, shape)
         start, body = answer
         await send(start)
         await send({"type": "http.response.body", "body": body})

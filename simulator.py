@@ -19,6 +19,7 @@ import data_generator as dg
 from config import Settings, now_utc
 from events import EventLog, event_id, generation_payload, tick_payload
 from history import KpiSeries
+from prism.memo import MemoKey
 
 logger = logging.getLogger("prism.simulator")
 
@@ -47,15 +48,16 @@ class Encoded:
     etag: str
 
 
+ENCODED_LIST: MemoKey[Encoded] = MemoKey("encoded list")
+
+
 def encode_list(snapshot: dg.Snapshot, kind: str) -> Encoded:
     """The JSON of an entity list of a snapshot, encoded once and kept with the snapshot."""
-    key = f"json:{kind}"
-    cached = snapshot.cache.get(key)
+    cached = snapshot.cache.get(ENCODED_LIST, kind)
     if cached is None:
         body = orjson.dumps(snapshot.items[kind])
         digest = hashlib.blake2b(body, digest_size=12).hexdigest()
-        cached = Encoded(body, f'"{digest}"')
-        snapshot.cache[key] = cached
+        cached = snapshot.cache.put(ENCODED_LIST, Encoded(body, f'"{digest}"'), kind)
     return cached
 
 
@@ -296,7 +298,7 @@ class Simulator:
         run = dg.ScenarioRun(name, current.tick + 1, current.tick + 1 + duration_ticks, target)
         generation = current.generation.with_scenario(run, revision_at(self.clock()))
         adopted = dg.Snapshot(
-            generation, current.tick, current.items, current.next_changes, current.changed, dict(current.cache)
+            generation, current.tick, current.items, current.next_changes, current.changed, current.cache.copy()
         )
         with self._lock:
             if self.snapshot is not current:

@@ -26,6 +26,7 @@ import data_generator as dg
 import report_generator as rg
 from data_generator import Snapshot
 from main import create_app
+from prism.memo import Memo
 from simulator import Simulator
 from tests.conftest import SEED, make_settings
 
@@ -517,7 +518,7 @@ def on_the_boundaries(snapshot: Snapshot) -> Snapshot:
     for department, under in zip(items["departments"], (0.0, 0.5), strict=False):
         department["actualSpend"] = round(department["monthlyBudget"] - under, 2)
         department["variance"] = under
-    return replace(snapshot, items={kind: tuple(entities) for kind, entities in items.items()}, cache={})
+    return replace(snapshot, items={kind: tuple(entities) for kind, entities in items.items()}, cache=Memo())
 
 
 @pytest.fixture(scope="module", params=list(WORLDS))

@@ -15,6 +15,7 @@ from typing import Literal
 import data_generator as dg
 from data_generator import Snapshot
 from models import PageType, ReportInsights, ReportRequest
+from prism.memo import MemoKey
 from prism.reporting.charts import draw_chart
 from prism.reporting.model import (
     PAGE_TYPES,
@@ -71,18 +72,18 @@ def hour_earlier(snapshot: Snapshot, snapshot_at: Callable[[int], Snapshot]) -> 
 _DOUBLED_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
 
 
+PAGE_CONTENT: MemoKey[PageContent] = MemoKey("report page content")
 _BUILD_LOCKS = {page_type: threading.Lock() for page_type in PAGE_TYPES}
 
 
 def page_content(page_type: PageType, snapshot: Snapshot, earlier: Callable[[], Snapshot]) -> PageContent:
     """Metrics, charts and default insights of a page type for a snapshot, built once per snapshot."""
-    key = f"report:{page_type}"
-    content: PageContent | None = snapshot.cache.get(key)
+    content = snapshot.cache.get(PAGE_CONTENT, page_type)
     if content is None:
         with _BUILD_LOCKS[page_type]:  # two first requests of a tick draw the charts once
-            content = snapshot.cache.get(key)
-            if content is None:
-                content = snapshot.cache[key] = _build_content(page_type, snapshot, earlier())
+            content = snapshot.cache.get_or_build(
+                PAGE_CONTENT, lambda: _build_content(page_type, snapshot, earlier()), page_type
+            )
     return content
 
 
