@@ -30,6 +30,7 @@ from prism.api.middleware import EXPOSED_HEADERS, MAX_BODY_BYTES, BodySizeLimit,
 from prism.api.openapi import install_openapi
 from prism.api.routes import api_router
 from prism.api.routes.reports import reports_module
+from prism.services import Services
 from simulator import Simulator
 from telemetry import RequestMetrics, ServiceMetrics, StateGauge
 
@@ -51,10 +52,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        simulator = simulator_factory(settings)
-        app.state.simulator = simulator
-        simulator.add_listener(_observe_tick(app.state.metrics, simulator))
-        dynamodb = app.state.dynamodb = DynamoDBSync.open(settings, dynamodb_factory)
+        simulator = services.started = simulator_factory(settings)
+        simulator.add_listener(_observe_tick(services.metrics, simulator))
+        dynamodb = services.dynamodb = DynamoDBSync.open(settings, dynamodb_factory)
         simulator.add_listener(dynamodb.on_tick)
         share_generation = _generation_sharing(simulator, dynamodb)
         simulator.add_listener(share_generation)
@@ -92,12 +92,13 @@ def create_app(
         },
         dependencies=[Depends(require_whole_numbers), Depends(rehearse)],
     )
-    app.state.settings = settings
-    app.state.simulator_factory = simulator_factory
-    # Without a lifespan (AWS Lambda) nothing syncs; the lifespan replaces this with the real mirror.
-    app.state.dynamodb = DynamoDBSync.off(disabled_reason(settings) or "DynamoDB sync runs only in the server")
-    app.state.metrics = metrics = ServiceMetrics()
-    metrics.add_state(lambda: _state_gauges(app))
+    services = app.state.services = Services(
+        settings,
+        simulator_factory,
+        DynamoDBSync.off(disabled_reason(settings) or "DynamoDB sync runs only in the server"),
+        metrics := ServiceMetrics(),
+    )
+    metrics.add_state(lambda: _state_gauges(services))
     app.add_middleware(BodySizeLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(
         CORSMiddleware,
@@ -157,9 +158,9 @@ def _observe_tick(metrics: ServiceMetrics, simulator: Simulator) -> Callable[...
     return observe
 
 
-def _state_gauges(app: FastAPI) -> dict[str, StateGauge]:
+def _state_gauges(services: Services) -> dict[str, StateGauge]:
     """Values read from the service's state each time Prometheus scrapes."""
-    simulator: Simulator | None = getattr(app.state, "simulator", None)
+    simulator = services.started
     if simulator is None:
         return {}
     return {
@@ -169,7 +170,7 @@ def _state_gauges(app: FastAPI) -> dict[str, StateGauge]:
         "prism_last_tick_duration_seconds": ("Time the last tick took", simulator.last_tick_duration_ms / 1000),
         "prism_sse_subscribers": ("Clients following /api/events", simulator.events.subscribers),
         "prism_history_ticks_kept": ("Ticks whose KPIs are kept for /api/history", len(simulator.kpi_series)),
-        **_dynamodb_gauges(app.state.dynamodb),
+        **_dynamodb_gauges(services.dynamodb),
     }
 
 

@@ -17,6 +17,7 @@ import main
 from config import Settings
 from kpis import KPI_NAMES
 from models import ENTITY_MODELS
+from prism.services import services_of
 from simulator import Simulator
 from tests.conftest import SEED, make_settings
 from tests.invariants import check_items, parse_time
@@ -36,7 +37,7 @@ FROZEN_NOW = datetime(2026, 11, 28, 9, 30, 12, tzinfo=UTC)
 
 
 def simulator_of(app: FastAPI) -> Simulator:
-    simulator: Simulator = app.state.simulator
+    simulator: Simulator = services_of(app).simulator
     return simulator
 
 

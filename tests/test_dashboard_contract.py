@@ -24,6 +24,7 @@ from fastapi.testclient import TestClient
 import data_generator as dg
 import events
 from main import create_app
+from prism.services import services_of
 from simulator import Simulator
 from tests.conftest import SEED, make_settings
 
@@ -272,7 +273,7 @@ def test_on_one_second_ticks_only_real_changes_move_last_updated_and_the_feed() 
 
 @pytest.mark.slow
 def test_served_lists_move_last_updated_only_with_another_field(client: TestClient, app: FastAPI) -> None:
-    simulator: Simulator = app.state.simulator
+    simulator: Simulator = services_of(app).simulator
     tick = simulator.snapshot.tick
     moved_by_stamp = 0
     for back in range(40, 0, -1):

@@ -12,12 +12,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import orjson
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import data_generator as dg
@@ -26,6 +27,8 @@ import dynamodb_sync
 from config import Settings
 from dynamodb_client import METRICS, DynamoDBClient, DynamoMirror, make_client, number_text
 from main import create_app
+from prism.services import services_of
+from simulator import Simulator
 from tests.conftest import SEED, make_settings
 from tests.oracles import expected_kpis
 from tests.servers import free_port
@@ -581,6 +584,13 @@ def service(settings: Settings, faults: Faults) -> TestClient:
     return TestClient(create_app(settings, dynamodb_factory=lambda given: faults.attach(make_client(given))))
 
 
+def started_simulator(app: FastAPI) -> Simulator:
+    """The simulator the lifespan ran, as it stopped (asking the app for one would catch it up to now)."""
+    simulator = services_of(app).started
+    assert simulator is not None
+    return simulator
+
+
 def wait_for(predicate: Any, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -664,7 +674,7 @@ def test_outage_shows_in_stats_answers_503_leaves_the_api_alone_and_heals(
         assert status["consecutive_failures"] == 0
         assert status["items_pending"] == 0
         assert "Could not connect" in status["last_error"]  # kept, with its time, for the operator
-        assert_tables_equal(reader, client.app.state.simulator.snapshot)  # type: ignore[attr-defined]
+        assert_tables_equal(reader, services_of(cast(FastAPI, client.app)).simulator.snapshot)
 
 
 @pytest.mark.slow
@@ -704,7 +714,7 @@ def test_shutdown_writes_the_final_snapshot(
     with TestClient(app) as client:
         wait_for(lambda: dynamodb_status(client)["last_sync_result"] == "ok")
         client.post("/api/regenerate")
-    assert_tables_equal(reader, app.state.simulator.snapshot)
+    assert_tables_equal(reader, started_simulator(app).snapshot)
 
 
 @pytest.mark.slow
@@ -718,14 +728,15 @@ def test_shutdown_gives_up_after_its_grace_period(
         with TestClient(app) as client:
             wait_for(lambda: dynamodb_status(client)["last_sync_result"] == "ok")
             faults.gate = gate
-            before = app.state.simulator.snapshot
+            before = services_of(app).simulator.snapshot
             client.post("/api/regenerate")  # every item changes: the sync of the new world gets stuck in DynamoDB
             assert faults.holding.wait(10)
         # The lifespan ended while DynamoDB still held the sync: the last sync was given up, not waited for.
         assert not gate.is_set()
         assert faults.held == 1
-        mirror = app.state.dynamodb.mirror
-        after = app.state.simulator.snapshot
+        mirror = services_of(app).dynamodb.mirror
+        assert mirror is not None
+        after = started_simulator(app).snapshot
         # Every item of the new world to put, and every id of the old world that it no longer has to delete.
         total = sum(after.counts.values()) + sum(
             len(set(before.by_id(kind)) - set(after.by_id(kind))) for kind in dg.ENTITY_KINDS
@@ -737,6 +748,7 @@ def test_shutdown_gives_up_after_its_grace_period(
         gate.set()
     # Let go, the abandoned sync stops at its next request instead of writing on after shutdown.
     wait_for(lambda: not mirror.syncing)
+    assert mirror.last_outcome is not None
     assert mirror.last_outcome.error == "sync stopped: the service is shutting down"
     assert faults.held == 1
 
@@ -808,12 +820,13 @@ def test_a_sync_asked_for_after_shutdown_says_so(aws: None, dynamodb_settings: S
     app = create_app(dynamodb_settings)
     with TestClient(app) as client:
         client.post("/api/sync")
-    dynamodb = app.state.dynamodb
-    result = asyncio.run(dynamodb.sync_now(app.state.simulator.snapshot))
+    dynamodb = services_of(app).dynamodb
+    assert dynamodb.mirror is not None
+    result = asyncio.run(dynamodb.sync_now(started_simulator(app).snapshot))
     assert result.status == "failed"
     assert result.error == "the service is shutting down; its last sync is running"
     syncs = dynamodb.mirror.syncs
-    dynamodb.request(app.state.simulator.snapshot)  # a tick after close: nothing starts
+    dynamodb.request(started_simulator(app).snapshot)  # a tick after close: nothing starts
     assert dynamodb.mirror.syncs == syncs
 
 

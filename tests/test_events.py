@@ -22,6 +22,7 @@ from fastapi import FastAPI
 import data_generator as dg
 import main
 from events import Event, EventLog
+from prism.services import services_of
 from tests.conftest import make_settings
 from tests.servers import free_port
 
@@ -55,7 +56,7 @@ def serving(interval: float) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        app.state.simulator.begin_shutdown()  # ends the open streams, as main.py does on a stop signal
+        services_of(app).simulator.begin_shutdown()  # ends the open streams, as main.py does on a stop signal
         server.should_exit = True
         thread.join(timeout=10)
         assert not thread.is_alive(), "uvicorn did not stop"

@@ -15,6 +15,7 @@ import data_generator as dg
 import main
 from history import MAX_POINTS, KpiSeries, parse_step, plan_ticks
 from kpis import KPI_NAMES
+from prism.services import services_of
 from simulator import Simulator
 from tests.conftest import make_settings
 from tests.oracles import expected_kpis
@@ -34,7 +35,7 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 def generation_of(app: FastAPI) -> dg.Generation:
-    simulator: Simulator = app.state.simulator
+    simulator: Simulator = services_of(app).simulator
     return simulator.generation
 
 

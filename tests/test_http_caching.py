@@ -17,6 +17,7 @@ import data_generator as dg
 import main
 from models import ENTITY_MODELS
 from prism.api.deps import get_sleep
+from prism.services import services_of
 from simulator import Simulator
 from tests.conftest import make_settings
 
@@ -37,7 +38,7 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 def simulator_of(app: FastAPI) -> Simulator:
-    simulator: Simulator = app.state.simulator
+    simulator: Simulator = services_of(app).simulator
     return simulator
 
 

@@ -22,6 +22,7 @@ import data_generator as dg
 import main
 from dynamodb_client import DynamoMirror, make_client
 from kpis import KPI_NAMES, compute_kpis
+from prism.services import services_of
 from simulator import Simulator
 from tests.conftest import SEED, make_settings
 from tests.oracles import expected_kpis
@@ -57,7 +58,7 @@ def world(request: pytest.FixtureRequest) -> str:
 def served(world: str) -> Iterator[tuple[TestClient, dg.Generation]]:
     app = main.create_app(settings_for(world))
     with TestClient(app) as client:
-        simulator: Simulator = app.state.simulator
+        simulator: Simulator = services_of(app).simulator
         yield client, simulator.generation
 
 
@@ -169,7 +170,7 @@ def test_a_sync_over_http_writes_the_kpis_of_the_served_tick(aws: None, tmp_path
         answer = client.post("/api/sync")
         assert answer.status_code == 200, answer.text
         assert answer.json()["status"] == "ok"
-        generation: dg.Generation = app.state.simulator.generation
+        generation: dg.Generation = services_of(app).simulator.generation
         points = metric_points(boto3.client("dynamodb", region_name="us-east-2"))
         timestamps = {timestamp for _, timestamp in points}
         assert timestamps

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 import data_generator as dg
 import main
+from prism.services import services_of
 from queries import SCALAR_FIELDS, ListQuery, QueryError, _scalar_type, parse_list_query, scalar_fields
 from simulator import Simulator
 from tests.conftest import make_settings
@@ -33,7 +34,7 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 def generation_of(app: FastAPI) -> dg.Generation:
-    simulator: Simulator = app.state.simulator
+    simulator: Simulator = services_of(app).simulator
     return simulator.generation
 
 

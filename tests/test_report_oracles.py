@@ -27,6 +27,7 @@ import report_generator as rg
 from data_generator import Snapshot
 from main import create_app
 from prism.memo import Memo
+from prism.services import services_of
 from simulator import Simulator
 from tests.conftest import SEED, make_settings
 
@@ -391,7 +392,7 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 @pytest.fixture(scope="module")
 def served(app: FastAPI, client: TestClient) -> dict[str, Served]:
     """One report of each page type, asked for with the short body."""
-    simulator: Simulator = app.state.simulator
+    simulator: Simulator = services_of(app).simulator
     reports: dict[str, Served] = {}
     for page_type in rg.PAGE_TYPES:
         response = client.post("/api/generate-report", json={"pageType": page_type})

@@ -27,6 +27,7 @@ import report_generator as rg
 from data_generator import Snapshot
 from main import create_app
 from models import ReportRequest
+from prism.services import services_of
 from simulator import Simulator
 from tests.conftest import make_settings
 
@@ -79,12 +80,12 @@ def image_count(response: Response) -> int:
 
 def served_snapshot(app: FastAPI, response: Response) -> Snapshot:
     """The snapshot a report was made from (its tick is in `X-Tick`)."""
-    simulator: Simulator = app.state.simulator
+    simulator: Simulator = services_of(app).simulator
     return simulator.snapshot_at(int(response.headers["X-Tick"]))
 
 
 def computed(app: FastAPI, response: Response, page_type: rg.PageType) -> rg.PageContent:
-    simulator: Simulator = app.state.simulator
+    simulator: Simulator = services_of(app).simulator
     snapshot = served_snapshot(app, response)
     return rg.page_content(page_type, snapshot, lambda: rg.hour_earlier(snapshot, simulator.snapshot_at))
 

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 import data_generator as dg
 import main
 from kpis import KPI_NAMES
+from prism.services import services_of
 from simulator import Simulator
 from tests.conftest import make_settings
 from tests.invariants import check_items, check_snapshot, parse_time
@@ -208,7 +209,7 @@ def driven() -> Iterator[tuple[TestClient, Simulator, Callable[[int], dict[str, 
         make_settings(), simulator_factory=lambda s: Simulator(s, clock=lambda: moments[-1], sleep=never)
     )
     with TestClient(app) as test_client:
-        simulator: Simulator = app.state.simulator
+        simulator: Simulator = services_of(app).simulator
 
         def tick_to(tick: int) -> dict[str, Any]:
             moments.append(simulator.generation.time_of(tick))

@@ -12,6 +12,7 @@ import pytest
 
 import data_generator as dg
 from config import now_utc
+from prism.services import services_of
 from simulator import Simulator
 from tests.conftest import make_settings
 from tests.invariants import parse_time
@@ -178,7 +179,7 @@ def test_the_lifespan_starts_the_task_and_shutdown_ends_it() -> None:
 
     app = main.create_app(make_settings(update_interval_seconds=0.1))
     with TestClient(app) as client:
-        simulator: Simulator = app.state.simulator
+        simulator: Simulator = services_of(app).simulator
         task = simulator._task
         assert task is not None
         assert not task.done()

@@ -13,7 +13,7 @@ from fastpath import PlainListShortcut
 from models import (
     ENTITY_MODELS,
 )
-from prism.api.deps import current_simulator
+from prism.services import services_of
 
 # Headers a browser client may read across origins.
 EXPOSED_HEADERS = ["X-Total-Count", "X-Tick", "ETag", "Content-Disposition"]
@@ -71,11 +71,11 @@ def serve_plain_lists_first(app: FastAPI, settings: Settings) -> None:
         return PlainListShortcut(
             build_stack(),
             kinds=ENTITY_MODELS,
-            simulator=lambda: current_simulator(app),
+            simulator=lambda: services_of(app).simulator,
             allowed_origins=settings.cors_origins,
             exposed_headers=EXPOSED_HEADERS,
             enabled=lambda: settings.simulated_latency_ms == 0,
-            count=app.state.metrics.count_shortcut,
+            count=services_of(app).metrics.count_shortcut,
         )
 
     app.build_middleware_stack = build_with_shortcut  # type: ignore[method-assign]

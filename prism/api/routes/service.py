@@ -14,7 +14,8 @@ from models import (
 )
 from prism.api.deps import DynamoDBDep, SettingsDep, SimulatorDep
 from prism.api.params import whole_or_fraction
-from telemetry import PROMETHEUS_CONTENT_TYPE, ServiceMetrics
+from prism.services import services_of
+from telemetry import PROMETHEUS_CONTENT_TYPE
 
 router = APIRouter()
 
@@ -75,5 +76,4 @@ async def stats(simulator: SimulatorDep, settings: SettingsDep, dynamodb: Dynamo
 )
 async def prometheus_metrics(request: Request) -> Response:
     """Requests and latency per route, ticks, sync results, items pending, reports, SSE subscribers."""
-    metrics: ServiceMetrics = request.app.state.metrics
-    return Response(metrics.exposition(), media_type=PROMETHEUS_CONTENT_TYPE)
+    return Response(services_of(request.app).metrics.exposition(), media_type=PROMETHEUS_CONTENT_TYPE)
