@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from data_generator import ENTITY_KINDS
+from rules import ENTITY_KINDS, SINGULAR
 
 MAX_ENTITY_COUNT = 100_000
 
@@ -138,7 +138,7 @@ class Settings(BaseSettings):
     @property
     def entity_counts(self) -> dict[str, int]:
         """Configured number of items per entity, keyed by the entity's plural name."""
-        return {name: getattr(self, f"{name[:-1]}_count") for name in ENTITY_KINDS}
+        return {kind: getattr(self, f"{SINGULAR[kind]}_count") for kind in ENTITY_KINDS}
 
     @property
     def interval_label(self) -> str:

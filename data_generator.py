@@ -24,16 +24,9 @@ from prism.memo import Memo, MemoKey
 Item = dict[str, Any]
 T = TypeVar("T")
 
-ENTITY_KINDS: tuple[str, ...] = (
-    "clients",
-    "licenses",
-    "leads",
-    "technicians",
-    "departments",
-    "vendors",
-    "contracts",
-)
-ID_PREFIX = {
+ENTITY_KINDS = rules.ENTITY_KINDS
+# Items are named `{prefix}-{n}`.
+ID_PREFIX: dict[str, str] = {
     "clients": "client",
     "licenses": "license",
     "leads": "lead",
@@ -51,7 +44,7 @@ CLIENT_TENURE_TICKS = (2_102_400, 10_512_000)
 CLIENT_SOURING_SHARE = 0.08
 CLIENT_SOURING_TICKS = 172_800
 
-_KIND_CODE = {kind: code for code, kind in enumerate(ENTITY_KINDS, start=1)}
+_KIND_CODE: dict[str, int] = {kind: code for code, kind in enumerate(ENTITY_KINDS, start=1)}
 
 # Monthly histories (a department's spend, a vendor's scores) cover this many months, ending with this one.
 HISTORY_MONTHS = 6

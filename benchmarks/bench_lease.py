@@ -29,6 +29,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from config import load_settings  # noqa: E402
+from rules import SINGULAR  # noqa: E402
 from tests.recording_moto import RecordingMoto  # noqa: E402
 from tests.servers import service_process  # noqa: E402
 
@@ -61,7 +62,7 @@ def environment(moto: RecordingMoto, key: str, scale: int, interval: float) -> d
         "SIMULATOR_SEED": str(SEED),
         "UPDATE_INTERVAL_SECONDS": str(interval),
         "REPORTS_DIR": "/tmp/prism-bench-lease-reports",
-        **{f"{kind[:-1].upper()}_COUNT": str(count * scale) for kind, count in counts.items()},
+        **{f"{SINGULAR[kind].upper()}_COUNT": str(count * scale) for kind, count in counts.items()},
     }
 
 

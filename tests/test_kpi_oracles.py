@@ -23,6 +23,7 @@ import main
 from dynamodb_client import DynamoMirror, make_client
 from kpis import KPI_NAMES, compute_kpis
 from prism.services import services_of
+from rules import SINGULAR
 from simulator import Simulator
 from tests.conftest import SEED, make_settings
 from tests.oracles import expected_kpis
@@ -44,7 +45,7 @@ _deserializer = TypeDeserializer()
 
 
 def settings_for(world: str, **overrides: Any) -> Any:
-    counts = {f"{kind[:-1]}_count": count for kind, count in WORLDS[world].items()}
+    counts = {f"{SINGULAR[kind]}_count": count for kind, count in WORLDS[world].items()}
     return make_settings(**counts, **overrides)
 
 

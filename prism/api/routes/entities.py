@@ -32,6 +32,7 @@ from prism.api.params import (
     unprocessable,
 )
 from queries import QueryError, parse_list_query, select
+from rules import SINGULAR
 
 router = APIRouter()
 
@@ -94,7 +95,7 @@ def _item_endpoint(kind: str) -> Callable[..., Any]:
         snapshot = snapshot_for(simulator, at)
         item = snapshot.by_id(kind).get(item_id)
         if item is None:
-            raise HTTPException(404, f"no {kind[:-1]} with id {item_id!r}")
+            raise HTTPException(404, f"no {SINGULAR[kind]} with id {item_id!r}")
         return json_response(request, orjson.dumps(item), snapshot.tick)
 
     return get_item
@@ -140,7 +141,7 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "descri
 
 
 for kind, model in ENTITY_MODELS.items():
-    singular = kind[:-1]
+    singular = SINGULAR[kind]
     # Operation ids a generated client names its functions after: listClients, getClient, getClientHistory.
     name = model.__name__
     plural = kind[:1].upper() + kind[1:]
