@@ -1,8 +1,8 @@
 """The app factory and its lifespan: one simulator, its DynamoDB mirror and the listeners that tie them
 (tick metrics, generation sharing between processes), the middleware stack and the routers.
 
-The stack, outermost first: the plain-list shortcut (`api/middleware.serve_plain_lists_first`), request
-metrics, CORS, the body-size limit, then FastAPI's routing with its error handlers (`api/errors`).
+The stack, outermost first: request metrics, CORS, the body-size limit, the plain-list shortcut (each
+explained in `api/middleware.add_middlewares`), then FastAPI's routing with its error handlers (`api/errors`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 from fastapi import Depends, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 import data_generator as dg
@@ -26,13 +25,13 @@ from models import (
 )
 from prism.api.deps import rehearse, require_whole_numbers
 from prism.api.errors import install_error_handlers
-from prism.api.middleware import EXPOSED_HEADERS, MAX_BODY_BYTES, BodySizeLimit, serve_plain_lists_first
+from prism.api.middleware import add_middlewares
 from prism.api.openapi import install_openapi
 from prism.api.routes import api_router
 from prism.api.routes.reports import reports_module
 from prism.services import Services
 from simulator import Simulator
-from telemetry import RequestMetrics, ServiceMetrics, StateGauge
+from telemetry import ServiceMetrics, StateGauge
 
 logger = logging.getLogger("prism")
 
@@ -99,20 +98,10 @@ def create_app(
         metrics := ServiceMetrics(),
     )
     metrics.add_state(lambda: _state_gauges(services))
-    app.add_middleware(BodySizeLimit, limit=MAX_BODY_BYTES)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_methods=["*"],
-        allow_headers=["*"],
-        expose_headers=EXPOSED_HEADERS,
-        max_age=600,
-    )
-    app.add_middleware(RequestMetrics, metrics=metrics)
+    add_middlewares(app, settings)
     install_error_handlers(app)
     app.include_router(api_router)
     install_openapi(app)
-    serve_plain_lists_first(app, settings)
     return app
 
 
