@@ -26,7 +26,7 @@ from models import (
 from prism.api.deps import rehearse, require_whole_numbers
 from prism.api.errors import install_error_handlers
 from prism.api.middleware import add_middlewares
-from prism.api.openapi import install_openapi
+from prism.api.openapi import install_openapi, operation_id
 from prism.api.routes import api_router
 from prism.api.routes.reports import reports_module
 from prism.services import Services
@@ -76,6 +76,7 @@ def create_app(
 
     app = FastAPIOffline(
         title="Prism Data Simulator",
+        generate_unique_id_function=operation_id,
         version="1.0.0",
         summary="Live, realistic business data of a managed-service provider.",
         description=(

@@ -40,7 +40,6 @@ def report_limiter(app: FastAPI) -> anyio.CapacityLimiter:
     "/api/generate-report",
     tags=["reports"],
     summary="Download a dashboard's report as a PDF",
-    operation_id="generateReport",
     dependencies=ApiKeyGuard,
     response_class=Response,
     responses={
