@@ -30,6 +30,13 @@ def wait_until_healthy(
     base_url: str, process: subprocess.Popen[bytes], log: IO[bytes] | None = None, timeout: float = 15.0
 ) -> None:
     """Poll /health until it answers 200, failing early (with its log) if the process died."""
+    wait_until_answering(f"{base_url}/health", process, log, timeout)
+
+
+def wait_until_answering(
+    url: str, process: subprocess.Popen[bytes], log: IO[bytes] | None = None, timeout: float = 15.0
+) -> None:
+    """Poll a URL until it answers 200, failing early (with the process's log) if the process died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -39,12 +46,12 @@ def wait_until_healthy(
                 output = log.read()
             raise RuntimeError(f"server exited with {process.returncode}: {output.decode(errors='replace')}")
         try:
-            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+            if httpx.get(url, timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.05)
-    raise TimeoutError(f"{base_url} did not become healthy in {timeout} s")
+    raise TimeoutError(f"{url} did not answer 200 in {timeout} s")
 
 
 @contextmanager
