@@ -34,7 +34,7 @@ SEED = 20250115
 @contextmanager
 def moto_server() -> Iterator[str]:
     """moto's DynamoDB server in a subprocess; yields its endpoint."""
-    from tests.servers import free_port, wait_until_answering
+    from tests.support.servers import free_port, wait_until_answering
 
     port = free_port()
     process = subprocess.Popen(

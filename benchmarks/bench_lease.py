@@ -30,8 +30,8 @@ sys.path.insert(0, str(PROJECT))
 
 from config import load_settings  # noqa: E402
 from rules import SINGULAR  # noqa: E402
-from tests.recording_moto import RecordingMoto  # noqa: E402
-from tests.servers import service_process  # noqa: E402
+from tests.support.recording_moto import RecordingMoto  # noqa: E402
+from tests.support.servers import service_process  # noqa: E402
 
 SEED = 20250115
 LEASE_TICKS = 4

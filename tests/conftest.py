@@ -1,10 +1,14 @@
-"""Shared fixtures: settings, an app with its lifespan running, and an HTTP client to it."""
+"""Shared fixtures: settings, an app with its lifespan running, an HTTP client to it, and moto.
+
+The tests are grouped by kind: `unit/` (pure functions and objects), `api/` (the real app over httpx),
+`integration/` (moto, other processes, a browser, Node), `property/` (hypothesis and schemathesis).
+What they share lives in `support/`.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,16 +20,15 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from moto import mock_aws
 
 import prism.app
-from config import Settings, load_settings
+from config import Settings
 from main import create_app
-
-SEED = 20250115
+from tests.support import PROJECT, make_settings
 
 # Property tests draw fresh examples on every run; a failure is kept in .hypothesis/ and replayed first next
 # time, and its report prints the `@reproduce_failure` blob (and `@seed`) to replay it anywhere.
 hypothesis_settings.register_profile(
     "prism",
-    database=DirectoryBasedExampleDatabase(Path(__file__).resolve().parent.parent / ".hypothesis" / "examples"),
+    database=DirectoryBasedExampleDatabase(PROJECT / ".hypothesis" / "examples"),
     derandomize=False,
     print_blob=True,
     deadline=None,
@@ -36,13 +39,6 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "prism"))
 # In-process apps would otherwise import the drawing libraries in a background thread two seconds after
 # start-up, racing the tests' own imports; the tests that render reports load them when they need them.
 prism.app.REPORT_WARM_UP_DELAY_SECONDS = 24 * 3600
-
-
-def make_settings(**overrides: Any) -> Settings:
-    """Settings for a test: a fixed seed, DynamoDB off, nothing read from a `.env`."""
-    values: dict[str, Any] = {"simulator_seed": SEED, "dynamodb_enabled": "false", "_env_file": None}
-    values.update(overrides)
-    return load_settings(**values)
 
 
 @pytest.fixture
