@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,31 +11,21 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import data_generator as dg
-import main
 from history import MAX_POINTS, KpiSeries, parse_step, plan_ticks
 from kpis import KPI_NAMES
 from prism.services import services_of
-from simulator import Simulator
-from tests.support import make_settings
+from tests.support import make_settings, module_app_and_client
 from tests.support.oracles import expected_kpis
 
 GENERATION = dg.new_generation(counts=make_settings().entity_counts, interval=30, now=dg.FIXED_EPOCH, seed=5)
 
 
-@pytest.fixture(scope="module")
-def app() -> FastAPI:
-    return main.create_app(make_settings())
-
-
-@pytest.fixture(scope="module")
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
+# A 30 s tick: consecutive requests of a test nearly always see the same tick.
+app, client = module_app_and_client()
 
 
 def generation_of(app: FastAPI) -> dg.Generation:
-    simulator: Simulator = services_of(app).simulator
-    return simulator.generation
+    return services_of(app).simulator.generation
 
 
 def history(client: TestClient, path: str = "/api/history", **params: str) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -18,28 +17,14 @@ import main
 from models import ENTITY_MODELS
 from prism.api.deps import get_sleep
 from prism.services import services_of
-from simulator import Simulator
-from tests.support import make_settings
+from tests.support import make_settings, module_app_and_client
 
 ORIGIN = "https://dashboard.example"
 EXPOSED = {"X-Total-Count", "X-Tick", "ETag"}
 
 
-@pytest.fixture(scope="module")
-def app() -> FastAPI:
-    """One app for the module: a 30 s tick, so consecutive requests nearly always see the same tick."""
-    return main.create_app(make_settings())
-
-
-@pytest.fixture(scope="module")
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-def simulator_of(app: FastAPI) -> Simulator:
-    simulator: Simulator = services_of(app).simulator
-    return simulator
+# A 30 s tick: consecutive requests of a test nearly always see the same tick.
+app, client = module_app_and_client()
 
 
 def header_list(response: Any) -> list[tuple[str, str]]:
@@ -86,7 +71,7 @@ def test_a_matching_if_none_match_gets_304_without_a_body(client: TestClient, pa
 
 
 def test_the_etag_names_the_version_of_the_data(client: TestClient, app: FastAPI) -> None:
-    now = simulator_of(app).snapshot.time
+    now = services_of(app).simulator.snapshot.time
     hour_ago = dg.iso_time(now.replace(microsecond=0) - timedelta(hours=1))
     day_ago = dg.iso_time(now.replace(microsecond=0) - timedelta(days=1))
     same = [client.get("/api/leads", params={"at": hour_ago}) for _ in range(2)]
@@ -147,7 +132,7 @@ def test_a_plain_list_is_what_old_clients_always_got(client: TestClient, app: Fa
             response = client.get(path, headers={"Accept-Encoding": "identity"})
             assert response.status_code == 200
             assert response.headers["content-type"] == "application/json"
-            snapshot = simulator_of(app).snapshot_at(int(response.headers["x-tick"]))
+            snapshot = services_of(app).simulator.snapshot_at(int(response.headers["x-tick"]))
             assert isinstance(response.json(), list)
             assert response.content == models_json(kind, snapshot.items[kind])
             assert response.headers["x-total-count"] == str(len(snapshot.items[kind]))
@@ -161,7 +146,7 @@ def test_without_the_fast_path_a_plain_list_is_the_same() -> None:
         for kind in ("clients", "departments"):
             response = client.get(f"/api/{kind}", headers={"Accept-Encoding": "identity"})
             assert response.headers["content-type"] == "application/json"
-            snapshot = simulator_of(slowed).snapshot_at(int(response.headers["x-tick"]))
+            snapshot = services_of(slowed).simulator.snapshot_at(int(response.headers["x-tick"]))
             assert response.content == models_json(kind, snapshot.items[kind])
             assert response.headers["x-total-count"] == str(len(snapshot.items[kind]))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Literal
 
@@ -13,29 +13,19 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import data_generator as dg
-import main
 from prism.services import services_of
 from queries import SCALAR_FIELDS, ListQuery, QueryError, _scalar_type, parse_list_query, scalar_fields
-from simulator import Simulator
-from tests.support import make_settings
+from tests.support import module_app_and_client
 
 Item = dict[str, Any]
 
 
-@pytest.fixture(scope="module")
-def app() -> FastAPI:
-    return main.create_app(make_settings())
-
-
-@pytest.fixture(scope="module")
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
-        yield test_client
+# A 30 s tick: consecutive requests of a test nearly always see the same tick.
+app, client = module_app_and_client()
 
 
 def generation_of(app: FastAPI) -> dg.Generation:
-    simulator: Simulator = services_of(app).simulator
-    return simulator.generation
+    return services_of(app).simulator.generation
 
 
 def served(client: TestClient, path: str, params: Any = None) -> tuple[list[Item], int, int]:

@@ -4,8 +4,13 @@ servers in subprocesses, the DynamoDB helpers, the KPI oracle and the invariants
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from config import Settings, load_settings
 
@@ -27,3 +32,21 @@ def current_document() -> dict[str, Any]:
 
     document: dict[str, Any] = create_app(make_settings()).openapi()
     return document
+
+
+def module_app_and_client(**overrides: Any) -> tuple[Callable[..., FastAPI], Callable[..., Iterator[TestClient]]]:
+    """Fixtures `app` and `client` shared by a whole test module (the conftest's are made anew for each
+    test): `app, client = module_app_and_client()` at the top of a module whose tests only read."""
+
+    @pytest.fixture(scope="module", name="app")
+    def module_app() -> FastAPI:
+        from main import create_app
+
+        return create_app(make_settings(**overrides))
+
+    @pytest.fixture(scope="module", name="client")
+    def module_client(app: FastAPI) -> Iterator[TestClient]:
+        with TestClient(app) as test_client:
+            yield test_client
+
+    return module_app, module_client
