@@ -19,18 +19,10 @@ from kpis import KPI_NAMES
 from models import ENTITY_MODELS
 from prism.services import services_of
 from simulator import Simulator
-from tests.support import SEED, make_settings
+from tests.support import DESIGN_COUNTS, SEED, make_settings
 from tests.support.invariants import check_items, parse_time
 
-DEFAULT_COUNTS = {
-    "clients": 20,
-    "licenses": 30,
-    "leads": 25,
-    "technicians": 15,
-    "departments": 6,
-    "vendors": 15,
-    "contracts": 20,
-}
+DEFAULT_COUNTS = DESIGN_COUNTS
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$")
 # Mid-tick, so that every list of a test is read from the same tick.
 FROZEN_NOW = datetime(2026, 11, 28, 9, 30, 12, tzinfo=UTC)

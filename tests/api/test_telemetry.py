@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -17,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from telemetry import JsonLogFormatter
 from tests.support import make_settings
-from tests.support.servers import PROJECT, free_port, wait_until_healthy
+from tests.support.servers import PROJECT, free_port, process_environment, wait_until_healthy
 
 
 def _samples(text: str) -> dict[str, float]:
@@ -81,16 +80,7 @@ def test_json_log_lines_are_single_json_objects() -> None:
 @pytest.mark.slow
 def test_log_format_json_writes_every_line_of_a_served_process_as_json(tmp_path: Any) -> None:
     port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DYNAMODB_"))},
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "DYNAMODB_ENABLED": "false",
-        "LOG_FORMAT": "json",
-        "ACCESS_LOG": "true",
-        "SIMULATOR_SEED": "7",
-        "REPORTS_DIR": str(tmp_path),
-    }
+    env = process_environment(port, LOG_FORMAT="json", ACCESS_LOG="true", SIMULATOR_SEED="7", REPORTS_DIR=str(tmp_path))
     with open(tmp_path / "log", "w+b") as log:
         process = subprocess.Popen([sys.executable, "main.py"], cwd=PROJECT, env=env, stdout=log, stderr=log)
         try:

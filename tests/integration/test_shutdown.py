@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -12,20 +11,14 @@ import time
 import httpx
 import pytest
 
-from tests.support.servers import PROJECT, free_port, wait_until_healthy
+from tests.support.servers import PROJECT, free_port, process_environment, wait_until_healthy
 
 pytestmark = pytest.mark.slow  # real processes and servers: left out of the quick loop
 
 
 def test_sigterm_drains_requests_ends_streams_and_exits_zero() -> None:
     port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DYNAMODB_"))},
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "UPDATE_INTERVAL_SECONDS": "0.5",
-        "DYNAMODB_ENABLED": "false",
-    }
+    env = process_environment(port, UPDATE_INTERVAL_SECONDS="0.5")
     process = subprocess.Popen(
         [sys.executable, "main.py"], cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )

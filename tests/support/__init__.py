@@ -17,6 +17,16 @@ from config import Settings, load_settings
 PROJECT = Path(__file__).resolve().parent.parent.parent
 DATA = PROJECT / "tests" / "data"
 SEED = 20250115
+# The default number of items of each entity, as the design card gives them.
+DESIGN_COUNTS = {
+    "clients": 20,
+    "licenses": 30,
+    "leads": 25,
+    "technicians": 15,
+    "departments": 6,
+    "vendors": 15,
+    "contracts": 20,
+}
 
 
 def make_settings(**overrides: Any) -> Settings:

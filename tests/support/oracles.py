@@ -39,11 +39,8 @@ def expected_kpis(items: Items) -> dict[str, float]:
         if client["status"] == "At Risk":
             at_risk += 1
 
-    used_seats = 0
-    bought_seats = 0
-    for license in licenses:
-        used_seats += license["usedLicenses"]
-        bought_seats += license["totalLicenses"]
+    used_seats = sum(license["usedLicenses"] for license in licenses)
+    bought_seats = sum(license["totalLicenses"] for license in licenses)
 
     pipeline = 0.0
     weighted = 0.0
@@ -53,11 +50,8 @@ def expected_kpis(items: Items) -> dict[str, float]:
         pipeline += lead["value"]
         weighted += lead["value"] * lead["probability"] / 100
 
-    billable = 0.0
-    worked = 0.0
-    for technician in technicians:
-        billable += technician["billableHours"]
-        worked += technician["totalHours"]
+    billable = sum(technician["billableHours"] for technician in technicians)
+    worked = sum(technician["totalHours"] for technician in technicians)
 
     department_spend = 0.0
     for department in items["departments"]:

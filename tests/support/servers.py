@@ -25,6 +25,15 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def process_environment(port: int, **settings: str) -> dict[str, str]:
+    """The environment of a service process on a loopback port: this one's, but no AWS or DynamoDB
+    setting leaks in (DynamoDB is off unless `settings` turn it on)."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "DYNAMODB_"))}
+    environment.update({"DYNAMODB_ENABLED": "false", "HOST": "127.0.0.1", "PORT": str(port)})
+    environment.update(settings)
+    return environment
+
+
 def wait_until_healthy(
     base_url: str, process: subprocess.Popen[bytes], log: IO[bytes] | None = None, timeout: float = 15.0
 ) -> None:
@@ -66,9 +75,7 @@ def service_process(
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Serve the app with uvicorn in a subprocess; yields its base URL and the process, and stops it afterwards."""
     port = port or free_port()
-    environment = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "DYNAMODB_"))}
-    environment.update({"DYNAMODB_ENABLED": "false", "HOST": "127.0.0.1", "PORT": str(port)})
-    environment.update(env)
+    environment = process_environment(port, **env)
     command = [sys.executable, "-m", "uvicorn", "main:app", "--host", "127.0.0.1", "--port", str(port), *args]
     # The log goes to a file: a pipe nobody reads would stall the server once it fills.
     with tempfile.TemporaryFile() as log:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from config import Settings, SettingsError, load_settings
+from tests.support import DESIGN_COUNTS
 from tests.support.servers import PROJECT, free_port, wait_until_healthy
 
 
@@ -20,15 +21,7 @@ def test_defaults_are_those_of_the_design() -> None:
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
     assert settings.update_interval_seconds == 30
     assert settings.simulator_seed is None
-    assert settings.entity_counts == {
-        "clients": 20,
-        "licenses": 30,
-        "leads": 25,
-        "technicians": 15,
-        "departments": 6,
-        "vendors": 15,
-        "contracts": 20,
-    }
+    assert settings.entity_counts == DESIGN_COUNTS
     assert settings.aws_region == "us-east-2"
     assert settings.dynamodb_enabled == "auto"
     assert settings.dynamodb_table_prefix == "prism-"
