@@ -26,7 +26,8 @@ from prism.reporting.model import (
     Unit,
 )
 from prism.reporting.pdf_image import png_pixels
-from prism.reporting.text import format_value, share_pct, shorten
+from prism.reporting.tally import share_pct
+from prism.reporting.text import format_value, shorten
 
 _LIBRARIES_LOCK = threading.Lock()
 

@@ -21,14 +21,13 @@ from prism.reporting.model import (
     TREND_WINDOW,
     Figure,
     Insights,
-    MetricDef,
     MetricRow,
-    Page,
     PageContent,
     Risk,
     Unit,
 )
-from prism.reporting.pages import EXTRA_FIGURES, PAGES
+from prism.reporting.pages import PAGES
+from prism.reporting.pages.base import MetricDef, Page
 from prism.reporting.text import format_change, format_value
 
 
@@ -88,7 +87,7 @@ def page_content(page_type: PageType, snapshot: Snapshot, earlier: Callable[[], 
 
 def _build_content(page_type: PageType, snapshot: Snapshot, earlier: Snapshot) -> PageContent:
     page = PAGES[page_type]
-    figures = measure_figures((*page.metrics, *EXTRA_FIGURES[page_type]), snapshot, earlier)
+    figures = measure_figures((*page.metrics, *page.other_figures), snapshot, earlier)
     return PageContent(
         page_type=page_type,
         title=page.title,

@@ -4,13 +4,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, get_args
 
 import rules
-from data_generator import Snapshot
 from models import PageType
 from prism.reporting.pdf_image import PngPixels
 
@@ -217,24 +215,3 @@ class ReportError(Exception):
         super().__init__(reason)
         self.status_code = status_code
         self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class MetricDef:
-    """A key metric: how to measure it on a snapshot, its unit, and which way is good news."""
-
-    label: str
-    unit: Unit
-    better: int  # +1 when a rise is good news, -1 when it is bad news, 0 when neither
-    measure: Callable[[Snapshot], float | None]
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One dashboard's report: its titles, metrics, charts and default insights."""
-
-    dashboard: str
-    title: str
-    metrics: tuple[MetricDef, ...]
-    charts: Callable[[Snapshot], tuple[ChartSpec, ...]]
-    insights: Callable[[Snapshot], Insights]
