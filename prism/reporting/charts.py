@@ -13,18 +13,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from prism.reporting.model import (
-    CHART_DPI,
-    CHART_WIDTH_IN,
-    GREY,
-    INK,
-    NAVY,
-    PALETTE,
-    ChartKind,
-    ChartSpec,
-    RenderedChart,
-    Unit,
-)
+from prism.reporting.colours import GREY, INK, NAVY, PALETTE
+from prism.reporting.model import CHART_DPI, CHART_WIDTH_IN, ChartKind, ChartSpec, RenderedChart, Unit
 from prism.reporting.pdf_image import png_pixels
 from prism.reporting.tally import share_pct
 from prism.reporting.text import format_value, shorten

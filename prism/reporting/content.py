@@ -16,16 +16,7 @@ import data_generator as dg
 from data_generator import Snapshot
 from models import PageType, ReportInsights, ReportRequest
 from prism.reporting.charts import draw_chart
-from prism.reporting.model import (
-    PAGE_TYPES,
-    TREND_WINDOW,
-    Figure,
-    Insights,
-    MetricRow,
-    PageContent,
-    Risk,
-    Unit,
-)
+from prism.reporting.model import PAGE_TYPES, TREND_WINDOW, Figure, Insights, MetricRow, PageContent, Risk, Unit
 from prism.reporting.pages import PAGES
 from prism.reporting.pages.base import MetricDef, Page
 from prism.reporting.text import format_change, format_value

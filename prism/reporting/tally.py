@@ -1,5 +1,5 @@
 """Arithmetic and the calendar the pages measure with: shares and means, totals by key and by month,
-days within a window, the months ahead; and measures of a snapshot's items (how many, their total, their mean).
+days within a window, the months ahead.
 """
 
 from __future__ import annotations
@@ -56,22 +56,3 @@ def totals_by(items: Iterable[Item], key: str, measure: Callable[[Item], float])
 
 def today_of(snapshot: Snapshot) -> date:
     return snapshot.time.date()
-
-
-def _every(item: Item) -> bool:
-    return True
-
-
-def count_of(kind: str, keep: Callable[[Item], bool] = _every) -> Callable[[Snapshot], float]:
-    """A measure: how many items of a kind (that `keep` accepts) the snapshot holds."""
-    return lambda snapshot: sum(1 for item in snapshot.items[kind] if keep(item))
-
-
-def total_of(kind: str, field: str, keep: Callable[[Item], bool] = _every) -> Callable[[Snapshot], float]:
-    """A measure: a field summed over the items of a kind (that `keep` accepts)."""
-    return lambda snapshot: sum(item[field] for item in snapshot.items[kind] if keep(item))
-
-
-def average_of(kind: str, field: str) -> Callable[[Snapshot], float]:
-    """A measure: the mean of a field over the items of a kind (0 when there are none)."""
-    return lambda snapshot: mean(item[field] for item in snapshot.items[kind])

@@ -13,13 +13,19 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
-from data_generator import Snapshot
+from data_generator import Item, Snapshot
 from prism.reporting.model import LEVEL_RANK, ChartSpec, Insights, Risk, Unit
-from prism.reporting.tally import today_of
+from prism.reporting.tally import mean, today_of
+from prism.reporting.text import join_names
+
+# The texts of a section in reading order; an empty one is a sentence whose condition is not met, and is dropped.
+Sentences = Sequence[str]
 
 # A risk rule: its level (None where the snapshot does not reach its threshold), what it is, what to do.
 RiskRule = tuple[str | None, str, str]
+RiskRules = Sequence[RiskRule]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +59,16 @@ class Narrative(ABC):
     reading order, with an empty text where a sentence's condition is not met.
     """
 
+    name_field = "name"  # the field of the page's items that names one in a sentence
+    follow_up: ClassVar[str]  # the last next action: when to re-run the report, and what to look at then
+
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self.today = today_of(snapshot)
+
+    def named(self, items: Sequence[Item]) -> str:
+        """Items by name, as a sentence lists them: `A`, `A and B`, `A, B and C` or `A, B, C and 4 more`."""
+        return join_names([item[self.name_field] for item in items])
 
     @classmethod
     def write(cls, snapshot: Snapshot) -> Insights:
@@ -63,27 +76,27 @@ class Narrative(ABC):
         return cls(snapshot).insights()
 
     @abstractmethod
-    def summary(self) -> Sequence[str]:
+    def summary(self) -> Sentences:
         """The sentences of the executive summary; the top risk is told after them."""
 
     @abstractmethod
-    def key_findings(self) -> Sequence[str]:
+    def key_findings(self) -> Sentences:
         """What the figures say."""
 
     @abstractmethod
-    def risks(self) -> Sequence[RiskRule]:
+    def risks(self) -> RiskRules:
         """Every risk the page watches, with the level this snapshot reaches."""
 
-    def opportunities(self) -> Sequence[str]:
+    def opportunities(self) -> Sentences:
         """What could be gained (nothing, unless the page says)."""
         return ()
 
-    def recommendations(self) -> Sequence[str]:
+    def recommendations(self) -> Sentences:
         """What to change (nothing, unless the page says)."""
         return ()
 
-    def next_actions(self) -> Sequence[str]:
-        """What to do next, each with its time frame (nothing, unless the page says)."""
+    def next_actions(self) -> Sentences:
+        """What to do next, each with its time frame (nothing, unless the page says), before the follow-up."""
         return ()
 
     def insights(self) -> Insights:
@@ -95,7 +108,7 @@ class Narrative(ABC):
             risks=risks,
             opportunities=_written(self.opportunities()),
             recommendations=_written(self.recommendations()),
-            next_actions=_written(self.next_actions()),
+            next_actions=_written((*self.next_actions(), self.follow_up)),
         )
 
 
@@ -126,14 +139,20 @@ def summary_text(sentences: Iterable[str], risks: Sequence[Risk]) -> str:
     return text
 
 
-def level_above(value: float, high: float, medium: float, low: float) -> str | None:
-    """Level of a risk that grows with the value (None below the lowest threshold)."""
-    for level, threshold in (("High", high), ("Medium", medium), ("Low", low)):
-        if value >= threshold:
-            return level
-    return None
+def _every(item: Item) -> bool:
+    return True
 
 
-def level_below(value: float, high: float, medium: float, low: float) -> str | None:
-    """Level of a risk that grows as the value falls."""
-    return level_above(-value, -high, -medium, -low)
+def count_of(kind: str, keep: Callable[[Item], bool] = _every) -> Callable[[Snapshot], float]:
+    """A measure: how many items of a kind (that `keep` accepts) the snapshot holds."""
+    return lambda snapshot: sum(1 for item in snapshot.items[kind] if keep(item))
+
+
+def total_of(kind: str, field: str, keep: Callable[[Item], bool] = _every) -> Callable[[Snapshot], float]:
+    """A measure: a field summed over the items of a kind (that `keep` accepts)."""
+    return lambda snapshot: sum(item[field] for item in snapshot.items[kind] if keep(item))
+
+
+def average_of(kind: str, field: str) -> Callable[[Snapshot], float]:
+    """A measure: the mean of a field over the items of a kind (0 when there are none)."""
+    return lambda snapshot: mean(item[field] for item in snapshot.items[kind])

@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from datetime import timedelta
 
-from data_generator import Item, Snapshot
+from data_generator import Snapshot
 from kpis import at_risk_clients, average_margin, total_mrr
-from prism.reporting.model import (
-    AMBER,
-    BLUE,
-    GREEN,
-    GREY,
-    HEALTHY_MARGIN,
-    MAX_CHART_ROWS,
-    NAVY,
-    RED,
-    RENEWAL_WINDOW_DAYS,
-    THIN_MARGIN,
-    ChartSpec,
-    Series,
-)
-from prism.reporting.pages.base import MetricDef, Narrative, Page, RiskRule, level_above
-from prism.reporting.tally import count_of, is_within, share_pct, total_of, totals_by
-from prism.reporting.text import join_names, pct, plural_of, usd, verb
+from prism.reporting.colours import AMBER, BLUE, GREEN, GREY, NAVY, RED
+from prism.reporting.model import MAX_CHART_ROWS, ChartSpec, Series
+from prism.reporting.pages.base import MetricDef, Narrative, Page, RiskRules, Sentences, count_of, total_of
+from prism.reporting.tally import is_within, share_pct, totals_by
+from prism.reporting.text import pct, plural_of, usd, verb
+from prism.reporting.thresholds import HEALTHY_MARGIN, RENEWAL_WINDOW_DAYS, THIN_MARGIN, level_above
 
 
 def annual_gross_profit(snapshot: Snapshot) -> float:
@@ -38,19 +26,19 @@ def top_fifth_revenue_share(snapshot: Snapshot) -> float:
     return share_pct(sum(revenues[: math.ceil(len(revenues) / 5)]), sum(revenues))
 
 
-def _client_names(clients: Sequence[Item]) -> str:
-    return join_names([client["name"] for client in clients])
-
-
 class ClientNarrative(Narrative):
-    """What the client-profitability report says about a snapshot."""
+    """What the client-profitability report says about a snapshot: revenue and margins, the clients at risk
+    or on thin margins, how much of the revenue the largest clients bring, renewals and upsell candidates.
+    """
+
+    follow_up = "Next week: re-run this report to confirm that margins are moving the right way."
 
     def __init__(self, snapshot: Snapshot) -> None:
         super().__init__(snapshot)
         clients = self.clients = snapshot.items["clients"]
         self.mrr, self.margin = total_mrr(snapshot), average_margin(snapshot)
-        self.at_risk = at_risk_clients(snapshot)
         self.by_margin = sorted(clients, key=lambda client: client["marginPercentage"])
+        self.at_risk = at_risk_clients(snapshot)
         self.thin = [client for client in self.by_margin if client["marginPercentage"] < THIN_MARGIN]
         self.exposed = [c for c in clients if c["status"] == "At Risk" or c["churnRisk"] == "High"]
         self.by_revenue = sorted(clients, key=lambda client: client["monthlyRecurring"], reverse=True)
@@ -65,7 +53,7 @@ class ClientNarrative(Narrative):
             if c["contractType"] == "Standard" and c["status"] == "Active" and c["marginPercentage"] >= HEALTHY_MARGIN
         ]
 
-    def summary(self) -> Sequence[str]:
+    def summary(self) -> Sentences:
         return (
             f"{plural_of(len(self.clients), 'client')} bring {usd(self.mrr)} of monthly recurring revenue "
             f"at an average margin of {pct(self.margin)}.",
@@ -74,13 +62,13 @@ class ClientNarrative(Narrative):
             f"{pct(self.top_share)} of revenue.",
         )
 
-    def key_findings(self) -> Sequence[str]:
+    def key_findings(self) -> Sentences:
         findings = [
             f"Monthly recurring revenue is {usd(self.mrr)} across {plural_of(len(self.clients), 'client')}, "
             f"at an average margin of {pct(self.margin)}.",
             f"{plural_of(len(self.at_risk), 'client')} {verb(len(self.at_risk))} At Risk"
             + (
-                f" ({_client_names(self.at_risk)}), with {usd(sum(c['monthlyRecurring'] for c in self.at_risk))} "
+                f" ({self.named(self.at_risk)}), with {usd(sum(c['monthlyRecurring'] for c in self.at_risk))} "
                 "of monthly revenue."
                 if self.at_risk
                 else "."
@@ -106,14 +94,14 @@ class ClientNarrative(Narrative):
             )
         return findings
 
-    def risks(self) -> Sequence[RiskRule]:
+    def risks(self) -> RiskRules:
         exposed_mrr = sum(client["monthlyRecurring"] for client in self.exposed)
         return (
             (
                 level_above(share_pct(exposed_mrr, self.mrr), 15, 5, 0.01),
                 f"{usd(exposed_mrr)} of monthly revenue ({pct(share_pct(exposed_mrr, self.mrr))}) comes from "
-                f"clients At Risk or with high churn risk ({_client_names(self.exposed)}).",
-                f"Hold account reviews with {_client_names(self.exposed)} and agree a recovery plan with each.",
+                f"clients At Risk or with high churn risk ({self.named(self.exposed)}).",
+                f"Hold account reviews with {self.named(self.exposed)} and agree a recovery plan with each.",
             ),
             (
                 level_above(self.top_share, 60, 45, 35),
@@ -124,58 +112,56 @@ class ClientNarrative(Narrative):
                 level_above(share_pct(len(self.thin), len(self.clients)), 20, 10, 0.01),
                 f"{plural_of(len(self.thin), 'client')} {verb(len(self.thin), 'runs', 'run')} below a "
                 f"{THIN_MARGIN:.0f}% "
-                f"margin ({_client_names(self.thin)}).",
-                f"Reprice or reduce the cost to serve {_client_names(self.thin)} at their next review.",
+                f"margin ({self.named(self.thin)}).",
+                f"Reprice or reduce the cost to serve {self.named(self.thin)} at their next review.",
             ),
         )
 
-    def opportunities(self) -> Sequence[str]:
+    def opportunities(self) -> Sentences:
         return (
             f"{plural_of(len(self.upsell), 'Standard-tier client')} with healthy margins could move to Premium: "
-            f"{_client_names(self.upsell)}."
+            f"{self.named(self.upsell)}."
             if self.upsell
             else "",
-            f"Renewals in the next {RENEWAL_WINDOW_DAYS} days ({_client_names(self.renewing)}) are a chance to reset "
+            f"Renewals in the next {RENEWAL_WINDOW_DAYS} days ({self.named(self.renewing)}) are a chance to reset "
             "prices."
             if self.renewing
             else "",
-            f"Healthy accounts such as {_client_names(self.by_margin[::-1][:2])} are candidates for references "
+            f"Healthy accounts such as {self.named(self.by_margin[::-1][:2])} are candidates for references "
             "and case studies."
             if len(self.by_margin) >= 2
             else "",
         )
 
-    def recommendations(self) -> Sequence[str]:
+    def recommendations(self) -> Sentences:
         return (
-            f"Review pricing and cost to serve for {_client_names(self.thin)}, whose margins are below "
-            f"{THIN_MARGIN:.0f}%."
+            f"Review pricing and cost to serve for {self.named(self.thin)}, whose margins are below {THIN_MARGIN:.0f}%."
             if self.thin
             else "",
-            f"Give each At Risk client ({_client_names(self.at_risk)}) an executive sponsor and track it weekly."
+            f"Give each At Risk client ({self.named(self.at_risk)}) an executive sponsor and track it weekly."
             if self.at_risk
             else "",
-            f"Offer a Premium upgrade to {_client_names(self.upsell)}: "
+            f"Offer a Premium upgrade to {self.named(self.upsell)}: "
             f"Standard-tier clients with margins above {HEALTHY_MARGIN:.0f}%."
             if self.upsell
             else "",
-            f"Open renewal talks early with {_client_names(self.renewing)}, and use them to correct pricing."
+            f"Open renewal talks early with {self.named(self.renewing)}, and use them to correct pricing."
             if self.renewing
             else "",
             "Track margin per client monthly, not only revenue, so that unprofitable growth shows early.",
         )
 
-    def next_actions(self) -> Sequence[str]:
+    def next_actions(self) -> Sentences:
         return (
-            f"This week: book account reviews with {_client_names(self.at_risk or self.thin or self.by_margin[:1])}."
+            f"This week: book account reviews with {self.named(self.at_risk or self.thin or self.by_margin[:1])}."
             if self.clients
             else "",
             f"Within 30 days: prepare a cost-to-serve breakdown for the {min(3, len(self.by_margin))} "
             "lowest-margin clients.",
             f"Before {(self.today + timedelta(days=30)).isoformat()}: agree renewal terms with "
-            f"{_client_names(self.renewing)}."
+            f"{self.named(self.renewing)}."
             if self.renewing
             else "",
-            "Next week: re-run this report to confirm that margins are moving the right way.",
         )
 
 
@@ -216,8 +202,6 @@ def client_charts(snapshot: Snapshot) -> tuple[ChartSpec, ...]:
 
 
 PAGE = Page(
-    dashboard="Client Profitability",
-    title="Client Profitability Report",
     metrics=(
         MetricDef("Monthly recurring revenue", "money", 1, total_mrr),
         MetricDef("Average margin", "percent", 1, average_margin),
@@ -226,8 +210,6 @@ PAGE = Page(
         MetricDef("Clients with high churn risk", "count", -1, count_of("clients", lambda c: c["churnRisk"] == "High")),
         MetricDef("Revenue share of the top 20% of clients", "percent", -1, top_fifth_revenue_share),
     ),
-    charts=client_charts,
-    insights=ClientNarrative.write,
     other_figures=(
         MetricDef("Total clients", "count", 1, count_of("clients")),
         MetricDef("Annual revenue", "money", 1, total_of("clients", "annualRevenue")),
@@ -242,4 +224,8 @@ PAGE = Page(
         MetricDef("Active clients", "count", 1, count_of("clients", lambda c: c["status"] == "Active")),
         MetricDef("Medium churn risk", "count", -1, count_of("clients", lambda c: c["churnRisk"] == "Medium")),
     ),
+    dashboard="Client Profitability",
+    title="Client Profitability Report",
+    charts=client_charts,
+    insights=ClientNarrative.write,
 )

@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from data_generator import Item, Snapshot
 from kpis import license_utilization
-from prism.reporting.model import (
-    AMBER,
-    BLUE,
-    LOW_SEAT_USE,
-    RENEWAL_WINDOW_DAYS,
-    SEAT_PRESSURE,
-    TEAL,
-    ChartSpec,
-    Series,
-)
-from prism.reporting.pages.base import MetricDef, Narrative, Page, RiskRule, level_above
-from prism.reporting.tally import (
-    average_of,
-    by_month,
-    count_of,
-    is_within,
-    next_months,
-    share_pct,
-    today_of,
-    total_of,
-    totals_by,
-)
-from prism.reporting.text import join_names, month_label, pct, plural_of, usd, verb
+from prism.reporting.colours import AMBER, BLUE, TEAL
+from prism.reporting.model import ChartSpec, Series
+from prism.reporting.pages.base import MetricDef, Narrative, Page, RiskRules, Sentences, average_of, count_of, total_of
+from prism.reporting.tally import by_month, is_within, next_months, share_pct, today_of, totals_by
+from prism.reporting.text import month_label, pct, plural_of, usd, verb
+from prism.reporting.thresholds import LOW_SEAT_USE, RENEWAL_WINDOW_DAYS, SEAT_PRESSURE, level_above
 
 
 def monthly_license_cost(snapshot: Snapshot) -> float:
@@ -58,12 +39,13 @@ def license_renewals(snapshot: Snapshot, days: int = RENEWAL_WINDOW_DAYS) -> lis
     return sorted(due, key=lambda license: license["renewalDate"])
 
 
-def _products(licenses: Sequence[Item]) -> str:
-    return join_names([license["product"] for license in licenses])
-
-
 class LicenseNarrative(Narrative):
-    """What the software-license report says about a snapshot."""
+    """What the software-license report says about a snapshot: what seats cost, how many stand unused and
+    what they waste, licenses with no spare seat, and renewals (above all those of little-used licenses).
+    """
+
+    name_field = "product"
+    follow_up = "Next month: re-run this report and compare the cost of unused seats."
 
     def __init__(self, snapshot: Snapshot) -> None:
         super().__init__(snapshot)
@@ -79,7 +61,7 @@ class LicenseNarrative(Narrative):
         )
         self.waste_share = share_pct(self.waste, self.cost)
 
-    def summary(self) -> Sequence[str]:
+    def summary(self) -> Sentences:
         return (
             f"The business pays {usd(self.cost)} a month for software licenses "
             f"and uses {pct(license_utilization(self.snapshot))} of its seats.",
@@ -87,7 +69,7 @@ class LicenseNarrative(Narrative):
             f"{verb(len(self.renewing), 'renews', 'renew')} in the next {RENEWAL_WINDOW_DAYS} days.",
         )
 
-    def key_findings(self) -> Sequence[str]:
+    def key_findings(self) -> Sentences:
         used, total = (
             sum(lic["usedLicenses"] for lic in self.licenses),
             sum(lic["totalLicenses"] for lic in self.licenses),
@@ -114,60 +96,58 @@ class LicenseNarrative(Narrative):
             else f"No license renews in the next {RENEWAL_WINDOW_DAYS} days.",
         )
 
-    def risks(self) -> Sequence[RiskRule]:
+    def risks(self) -> RiskRules:
         return (
             (
                 level_above(self.waste_share, 25, 15, 5),
                 f"{pct(self.waste_share)} of license spend ({usd(self.waste)} a month) pays for seats nobody uses.",
-                f"Reclaim unused seats, starting with {_products(self.by_waste)}, "
+                f"Reclaim unused seats, starting with {self.named(self.by_waste)}, "
                 "and lower the seat counts at renewal.",
             ),
             (
                 level_above(len(self.full), 5, 2, 1),
                 f"{plural_of(len(self.full), 'license')} {verb(len(self.full), 'has', 'have')} no spare seat "
-                f"({_products(self.full)}): new starters cannot be licensed and a vendor audit may find over-use.",
-                f"Buy a small buffer of seats for {_products(self.full)} or free seats held by leavers.",
+                f"({self.named(self.full)}): new starters cannot be licensed and a vendor audit may find over-use.",
+                f"Buy a small buffer of seats for {self.named(self.full)} or free seats held by leavers.",
             ),
             (
                 level_above(len(self.idle_renewals), 3, 1, 1),
                 f"{plural_of(len(self.idle_renewals), 'license')} {verb(len(self.idle_renewals), 'renews', 'renew')} "
                 "within "
-                f"{RENEWAL_WINDOW_DAYS} days below {LOW_SEAT_USE:.0f}% use ({_products(self.idle_renewals)}).",
-                f"Cut the seat counts of {_products(self.idle_renewals)} before their renewal dates.",
+                f"{RENEWAL_WINDOW_DAYS} days below {LOW_SEAT_USE:.0f}% use ({self.named(self.idle_renewals)}).",
+                f"Cut the seat counts of {self.named(self.idle_renewals)} before their renewal dates.",
             ),
         )
 
-    def opportunities(self) -> Sequence[str]:
+    def opportunities(self) -> Sentences:
         return (
             f"Reclaiming every unused seat would save {usd(self.waste * 12)} a year." if self.waste else "",
-            f"Upcoming renewals ({_products(self.renewing)}) are the moment to negotiate price and seat counts."
+            f"Upcoming renewals ({self.named(self.renewing)}) are the moment to negotiate price and seat counts."
             if self.renewing
             else "",
         )
 
-    def recommendations(self) -> Sequence[str]:
+    def recommendations(self) -> Sentences:
         most_wasteful = self.by_waste[:3]
         return (
-            f"Reclaim the unused seats of {_products(most_wasteful)}: together "
+            f"Reclaim the unused seats of {self.named(most_wasteful)}: together "
             f"{usd(sum(lic['potentialSavings'] for lic in most_wasteful))} a month."
             if most_wasteful
             else "",
-            f"Add seats or reassign idle users for {_products(self.full)} to stay compliant." if self.full else "",
-            f"Right-size {_products(self.idle_renewals)} before they renew." if self.idle_renewals else "",
+            f"Add seats or reassign idle users for {self.named(self.full)} to stay compliant." if self.full else "",
+            f"Right-size {self.named(self.idle_renewals)} before they renew." if self.idle_renewals else "",
             "Remove leavers' seats the day they leave, through the offboarding checklist.",
             "Review seat usage monthly with each license owner.",
         )
 
-    def next_actions(self) -> Sequence[str]:
+    def next_actions(self) -> Sentences:
+        first = self.renewing[0] if self.renewing else None
         return (
-            f"This week: send the list of unused seats to the owners of {_products(self.by_waste)}."
+            f"This week: send the list of unused seats to the owners of {self.named(self.by_waste)}."
             if self.by_waste
             else "",
-            f"Before {self.renewing[0]['renewalDate']}: confirm the seat count for {self.renewing[0]['product']}."
-            if self.renewing
-            else "",
-            f"Within 30 days: resolve the over-allocation of {_products(self.full)}." if self.full else "",
-            "Next month: re-run this report and compare the cost of unused seats.",
+            f"Before {first['renewalDate']}: confirm the seat count for {first['product']}." if first else "",
+            f"Within 30 days: resolve the over-allocation of {self.named(self.full)}." if self.full else "",
         )
 
 
@@ -211,8 +191,6 @@ def license_charts(snapshot: Snapshot) -> tuple[ChartSpec, ...]:
 
 
 PAGE = Page(
-    dashboard="Software Licenses",
-    title="Software License Report",
     metrics=(
         MetricDef("Monthly license cost", "money", -1, monthly_license_cost),
         MetricDef("Seat utilisation", "percent", 1, license_utilization),
@@ -221,8 +199,6 @@ PAGE = Page(
         MetricDef("Over-allocated licenses", "count", -1, lambda s: len(over_allocated_licenses(s))),
         MetricDef(f"Renewals in the next {RENEWAL_WINDOW_DAYS} days", "count", 0, lambda s: len(license_renewals(s))),
     ),
-    charts=license_charts,
-    insights=LicenseNarrative.write,
     other_figures=(
         MetricDef("Total licenses seats", "count", 0, total_of("licenses", "totalLicenses")),
         MetricDef("Used licenses seats", "count", 1, total_of("licenses", "usedLicenses")),
@@ -237,4 +213,8 @@ PAGE = Page(
             count_of("licenses", lambda lic: lic["complianceStatus"] != "Compliant"),
         ),
     ),
+    dashboard="Software Licenses",
+    title="Software License Report",
+    charts=license_charts,
+    insights=LicenseNarrative.write,
 )

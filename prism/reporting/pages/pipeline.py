@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import timedelta
 
 from data_generator import Item, Snapshot
 from kpis import open_leads, pipeline_value, weighted_pipeline_value
-from prism.reporting.model import BLUE, PURPLE, STALE_CONTACT_DAYS, TEAL, ChartSpec, Series
-from prism.reporting.pages.base import MetricDef, Narrative, Page, RiskRule, level_above, level_below
-from prism.reporting.tally import (
-    average_of,
-    by_month,
-    count_of,
-    is_within,
-    mean,
-    parse_day,
-    share_pct,
-    today_of,
-    total_of,
-    totals_by,
-)
-from prism.reporting.text import join_names, month_label, pct, plural_of, usd, verb
+from prism.reporting.colours import BLUE, PURPLE, TEAL
+from prism.reporting.model import ChartSpec, Series
+from prism.reporting.pages.base import MetricDef, Narrative, Page, RiskRules, Sentences, average_of, count_of, total_of
+from prism.reporting.tally import by_month, is_within, mean, parse_day, share_pct, today_of, totals_by
+from prism.reporting.text import month_label, pct, plural_of, usd, verb
+from prism.reporting.thresholds import STALE_CONTACT_DAYS, level_above, level_below
 from rules import OPEN_STAGES
 
 
@@ -43,12 +33,13 @@ def closing_soon(snapshot: Snapshot, days: int = 30) -> list[Item]:
     return [lead for lead in open_leads(snapshot) if is_within(lead["expectedCloseDate"], today, days)]
 
 
-def _companies(leads: Sequence[Item]) -> str:
-    return join_names([lead["companyName"] for lead in leads])
-
-
 class PipelineNarrative(Narrative):
-    """What the sales-pipeline report says about a snapshot."""
+    """What the sales-pipeline report says about a snapshot: open and weighted value by stage, the win
+    rate, the largest deal's weight, deals closing soon, and leads gone quiet or past their close date.
+    """
+
+    name_field = "companyName"
+    follow_up = "Next week: re-run this report to follow the weighted pipeline."
 
     def __init__(self, snapshot: Snapshot) -> None:
         super().__init__(snapshot)
@@ -68,7 +59,7 @@ class PipelineNarrative(Narrative):
         overdue = [lead for lead in active if parse_day(lead["expectedCloseDate"]) < today]
         self.stale, self.overdue, self.neglected = stale, overdue, stale + overdue
 
-    def summary(self) -> Sequence[str]:
+    def summary(self) -> Sentences:
         return (
             f"The pipeline holds {usd(self.value)} in "
             f"{plural_of(len(self.active), 'open opportunity', 'open opportunities')}, "
@@ -76,7 +67,7 @@ class PipelineNarrative(Narrative):
             f"The win rate is {pct(self.rate)}." if self.rate is not None else "No lead on the board has closed yet.",
         )
 
-    def key_findings(self) -> Sequence[str]:
+    def key_findings(self) -> Sentences:
         stage_count = totals_by(self.active, "stage", lambda lead: 1)
         top, soon = self.by_value[0] if self.by_value else None, self.soon
         return (
@@ -100,7 +91,7 @@ class PipelineNarrative(Narrative):
             f"{verb(len(soon))} expected to close within 30 days.",
         )
 
-    def risks(self) -> Sequence[RiskRule]:
+    def risks(self) -> RiskRules:
         largest_share = (
             share_pct(self.by_value[0]["value"] * self.by_value[0]["probability"] / 100, self.weighted)
             if self.by_value
@@ -127,11 +118,11 @@ class PipelineNarrative(Narrative):
                 level_above(len(self.neglected), 5, 2, 1),
                 f"{plural_of(len(self.stale), 'lead')} had no contact for over {STALE_CONTACT_DAYS} days and "
                 f"{plural_of(len(self.overdue), 'lead')} {verb(len(self.overdue))} past the expected close date.",
-                f"Contact {_companies(self.neglected)} this week and update their close dates.",
+                f"Contact {self.named(self.neglected)} this week and update their close dates.",
             ),
         )
 
-    def opportunities(self) -> Sequence[str]:
+    def opportunities(self) -> Sentences:
         negotiating = self.stage_value.get("Negotiation")
         return (
             f"Deals in Negotiation are worth {usd(self.stage_value.get('Negotiation', 0))}: "
@@ -143,13 +134,13 @@ class PipelineNarrative(Narrative):
             else "",
         )
 
-    def recommendations(self) -> Sequence[str]:
+    def recommendations(self) -> Sentences:
         late = [lead for lead in self.active if lead["stage"] in ("Negotiation", "Proposal")]
         return (
-            f"Focus the team on late-stage deals: {_companies(sorted(late, key=lambda lead: -lead['value']))}."
+            f"Focus the team on late-stage deals: {self.named(sorted(late, key=lambda lead: -lead['value']))}."
             if late
             else "Move qualified leads to proposals: no deal is in the late stages.",
-            f"Prepare closing plans for the deals due within 30 days ({_companies(self.soon)})." if self.soon else "",
+            f"Prepare closing plans for the deals due within 30 days ({self.named(self.soon)})." if self.soon else "",
             "Qualify early-stage leads within two weeks or drop them, to keep the forecast honest."
             if self.early_share >= 50
             else "",
@@ -157,16 +148,15 @@ class PipelineNarrative(Narrative):
             "Invest in the lead sources that bring the most pipeline.",
         )
 
-    def next_actions(self) -> Sequence[str]:
+    def next_actions(self) -> Sentences:
         return (
             f"This week: review the {min(3, len(self.by_value))} largest open deals with their owners."
             if self.by_value
             else "",
-            f"Before {(self.today + timedelta(days=30)).isoformat()}: close or re-date {_companies(self.soon)}."
+            f"Before {(self.today + timedelta(days=30)).isoformat()}: close or re-date {self.named(self.soon)}."
             if self.soon
             else "",
-            f"This week: call {_companies(self.neglected)}." if self.neglected else "",
-            "Next week: re-run this report to follow the weighted pipeline.",
+            f"This week: call {self.named(self.neglected)}." if self.neglected else "",
         )
 
 
@@ -213,8 +203,6 @@ def pipeline_charts(snapshot: Snapshot) -> tuple[ChartSpec, ...]:
 
 
 PAGE = Page(
-    dashboard="Sales Pipeline",
-    title="Sales Pipeline Report",
     metrics=(
         MetricDef("Open pipeline value", "money", 1, pipeline_value),
         MetricDef("Weighted pipeline value", "money", 1, weighted_pipeline_value),
@@ -223,8 +211,6 @@ PAGE = Page(
         MetricDef("Average open deal size", "money", 1, average_deal_size),
         MetricDef("Expected to close in 30 days", "money", 1, lambda s: sum(lead["value"] for lead in closing_soon(s))),
     ),
-    charts=pipeline_charts,
-    insights=PipelineNarrative.write,
     other_figures=(
         MetricDef("Total pipeline value", "money", 1, total_of("leads", "value")),
         MetricDef("Total leads", "count", 1, count_of("leads")),
@@ -234,4 +220,8 @@ PAGE = Page(
         MetricDef("Average probability", "percent", 1, average_of("leads", "probability")),
         MetricDef("Average deal size", "money", 1, average_of("leads", "value")),
     ),
+    dashboard="Sales Pipeline",
+    title="Sales Pipeline Report",
+    charts=pipeline_charts,
+    insights=PipelineNarrative.write,
 )

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from data_generator import Item, Snapshot
 from kpis import technician_utilization
-from prism.reporting.model import (
-    AMBER,
-    BLUE,
-    GREEN,
-    GREY,
-    MAX_CHART_ROWS,
-    OVERLOADED,
-    RED,
-    TARGET_UTILISATION,
-    TEAL,
-    UNDERUSED,
-    ChartSpec,
-    Series,
-)
-from prism.reporting.pages.base import MetricDef, Narrative, Page, RiskRule, level_above
-from prism.reporting.tally import average_of, count_of, total_of, totals_by
-from prism.reporting.text import join_names, pct, plural_of, usd, verb
+from prism.reporting.colours import AMBER, BLUE, GREEN, GREY, RED, TEAL
+from prism.reporting.model import MAX_CHART_ROWS, ChartSpec, Series
+from prism.reporting.pages.base import MetricDef, Narrative, Page, RiskRules, Sentences, average_of, count_of, total_of
+from prism.reporting.tally import totals_by
+from prism.reporting.text import pct, plural_of, usd, verb
+from prism.reporting.thresholds import OVERLOADED, TARGET_UTILISATION, UNDERUSED, level_above
 
 
 def billable_hours(snapshot: Snapshot) -> float:
@@ -41,12 +28,12 @@ def revenue_gap_to_target(technician: Item) -> float:
     return max(0.0, missing_hours) * technician["hourlyRate"]
 
 
-def _people(technicians: Sequence[Item]) -> str:
-    return join_names([technician["name"] for technician in technicians])
-
-
 class ResourceNarrative(Narrative):
-    """What the resource-allocation report says about a snapshot."""
+    """What the resource-allocation report says about a snapshot: utilisation against the target, billable
+    revenue and what reaching the target would add, overloaded and underused technicians, uncovered leave.
+    """
+
+    follow_up = "Next week: re-run this report to check utilisation against target."
 
     def __init__(self, snapshot: Snapshot) -> None:
         super().__init__(snapshot)
@@ -64,7 +51,7 @@ class ResourceNarrative(Narrative):
             t for t in technicians if t["status"] == "Available" and t["utilization"] < TARGET_UTILISATION
         ]
 
-    def summary(self) -> Sequence[str]:
+    def summary(self) -> Sentences:
         return (
             f"The team of {len(self.technicians)} is {pct(self.utilisation)} utilised against a "
             f"{TARGET_UTILISATION:.0f}% target and billed {usd(self.revenue)} this month.",
@@ -72,7 +59,7 @@ class ResourceNarrative(Narrative):
             f"{plural_of(len(self.underused), 'technician')} {verb(len(self.underused))} underused.",
         )
 
-    def key_findings(self) -> Sequence[str]:
+    def key_findings(self) -> Sentences:
         worked = sum(t["totalHours"] for t in self.technicians)
         status = totals_by(self.technicians, "status", lambda t: 1)
         earners = sorted(self.technicians, key=lambda t: t["billableHours"] * t["hourlyRate"], reverse=True)
@@ -87,9 +74,9 @@ class ResourceNarrative(Narrative):
                 else "."
             ),
             f"{plural_of(len(self.overloaded), 'technician')} {verb(len(self.overloaded))} above {OVERLOADED:.0f}% "
-            "utilisation" + (f" ({_people(self.overloaded)})." if self.overloaded else "."),
+            "utilisation" + (f" ({self.named(self.overloaded)})." if self.overloaded else "."),
             f"{plural_of(len(self.underused), 'technician')} {verb(len(self.underused))} below {UNDERUSED:.0f}%"
-            + (f" ({_people(self.underused)})" if self.underused else "")
+            + (f" ({self.named(self.underused)})" if self.underused else "")
             + f"; bringing everyone below target up to {TARGET_UTILISATION:.0f}% would add {usd(self.gap)} "
             "of billable revenue.",
             f"{int(status.get('Available', 0))} available, {int(status.get('Busy', 0))} busy and "
@@ -97,7 +84,7 @@ class ResourceNarrative(Narrative):
             f"with {sum(t['activeProjects'] for t in self.technicians)} active projects in all.",
         )
 
-    def risks(self) -> Sequence[RiskRule]:
+    def risks(self) -> RiskRules:
         overloaded, underused, uncovered, utilisation = (
             self.overloaded,
             self.underused,
@@ -109,14 +96,14 @@ class ResourceNarrative(Narrative):
                 level_above(len(overloaded), 3, 2, 1),
                 f"{plural_of(len(overloaded), 'technician')} {verb(len(overloaded), 'works', 'work')} "
                 f"above {OVERLOADED:.0f}% "
-                f"utilisation ({_people(overloaded)}): a risk of burnout and slipping quality.",
-                f"Move work from {_people(overloaded)} to colleagues with spare capacity.",
+                f"utilisation ({self.named(overloaded)}): a risk of burnout and slipping quality.",
+                f"Move work from {self.named(overloaded)} to colleagues with spare capacity.",
             ),
             (
                 level_above(len(underused), 4, 2, 1),
                 f"{plural_of(len(underused), 'technician')} {verb(len(underused))} below {UNDERUSED:.0f}% "
-                f"utilisation ({_people(underused)}).",
-                f"Assign billable project work or training with a billable follow-up to {_people(underused)}.",
+                f"utilisation ({self.named(underused)}).",
+                f"Assign billable project work or training with a billable follow-up to {self.named(underused)}.",
             ),
             (
                 level_above(TARGET_UTILISATION - utilisation, 10, 5, 0.01) if self.technicians else None,
@@ -129,40 +116,39 @@ class ResourceNarrative(Narrative):
                 "Medium" if uncovered else None,
                 f"{plural_of(len(uncovered), 'technician')} on leave "
                 f"{verb(len(uncovered), 'holds', 'hold')} active projects "
-                f"({_people(uncovered)}).",
-                f"Name a stand-in for each project of {_people(uncovered)}.",
+                f"({self.named(uncovered)}).",
+                f"Name a stand-in for each project of {self.named(uncovered)}.",
             ),
         )
 
-    def opportunities(self) -> Sequence[str]:
+    def opportunities(self) -> Sentences:
         return (
             f"Reaching the {TARGET_UTILISATION:.0f}% target across the team "
             f"would add {usd(self.gap)} of revenue a month."
             if self.gap
             else "",
-            f"Available technicians ({_people(self.available)}) can take on new client projects now."
+            f"Available technicians ({self.named(self.available)}) can take on new client projects now."
             if self.available
             else "",
         )
 
-    def recommendations(self) -> Sequence[str]:
+    def recommendations(self) -> Sentences:
         return (
-            f"Rebalance work from {_people(self.overloaded)} to "
-            f"{_people(self.available) or 'colleagues with spare capacity'}."
+            f"Rebalance work from {self.named(self.overloaded)} to "
+            f"{self.named(self.available) or 'colleagues with spare capacity'}."
             if self.overloaded
             else "",
-            f"Fill the spare capacity of {_people(self.underused)} with billable work." if self.underused else "",
+            f"Fill the spare capacity of {self.named(self.underused)} with billable work." if self.underused else "",
             f"Aim for {TARGET_UTILISATION:.0f}% utilisation per technician and review it weekly "
             "in the resourcing meeting.",
             "Cross-train technicians on the most requested skills so that work can move between them.",
         )
 
-    def next_actions(self) -> Sequence[str]:
+    def next_actions(self) -> Sentences:
         return (
-            f"This week: move at least one project away from {_people(self.overloaded)}." if self.overloaded else "",
-            f"This week: plan billable work for {_people(self.underused)}." if self.underused else "",
-            f"Today: name stand-ins for the projects of {_people(self.uncovered)}." if self.uncovered else "",
-            "Next week: re-run this report to check utilisation against target.",
+            f"This week: move at least one project away from {self.named(self.overloaded)}." if self.overloaded else "",
+            f"This week: plan billable work for {self.named(self.underused)}." if self.underused else "",
+            f"Today: name stand-ins for the projects of {self.named(self.uncovered)}." if self.uncovered else "",
         )
 
 
@@ -205,8 +191,6 @@ def resource_charts(snapshot: Snapshot) -> tuple[ChartSpec, ...]:
 
 
 PAGE = Page(
-    dashboard="Resource Allocation",
-    title="Resource Allocation Report",
     metrics=(
         MetricDef("Team utilisation", "percent", 1, technician_utilization),
         MetricDef("Billable hours this month", "hours", 1, billable_hours),
@@ -220,8 +204,6 @@ PAGE = Page(
         ),
         MetricDef("Available technicians", "count", 0, count_of("technicians", lambda t: t["status"] == "Available")),
     ),
-    charts=resource_charts,
-    insights=ResourceNarrative.write,
     other_figures=(
         MetricDef("Total technicians", "count", 0, count_of("technicians")),
         MetricDef("Average utilization", "percent", 1, average_of("technicians", "utilization")),
@@ -230,4 +212,8 @@ PAGE = Page(
         MetricDef("Average hourly rate", "money", 0, average_of("technicians", "hourlyRate")),
         MetricDef("Busy technicians", "count", 0, count_of("technicians", lambda t: t["status"] == "Busy")),
     ),
+    dashboard="Resource Allocation",
+    title="Resource Allocation Report",
+    charts=resource_charts,
+    insights=ResourceNarrative.write,
 )

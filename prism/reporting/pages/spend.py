@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from data_generator import Item, Snapshot
 from kpis import department_spend
-from prism.reporting.model import BLUE, MAX_CHART_ROWS, RED, TEAL, ChartSpec, Series
-from prism.reporting.pages.base import MetricDef, Narrative, Page, RiskRule, level_above
-from prism.reporting.tally import count_of, share_pct, total_of, totals_by
-from prism.reporting.text import join_names, month_label, pct, plural_of, usd, verb
+from prism.reporting.colours import BLUE, RED, TEAL
+from prism.reporting.model import MAX_CHART_ROWS, ChartSpec, Series
+from prism.reporting.pages.base import MetricDef, Narrative, Page, RiskRules, Sentences, count_of, total_of
+from prism.reporting.tally import share_pct, totals_by
+from prism.reporting.text import month_label, pct, plural_of, usd, verb
+from prism.reporting.thresholds import level_above
 
 
 def year_elapsed(snapshot: Snapshot) -> float:
@@ -53,12 +54,12 @@ def projected_year_end(department: Item, elapsed: float) -> float:
     return department["spent"] / (elapsed / 100) if elapsed else department["spent"]
 
 
-def _departments(departments: Sequence[Item]) -> str:
-    return join_names([department["name"] for department in departments])
-
-
 class SpendNarrative(Narrative):
-    """What the departmental-spend report says about a snapshot."""
+    """What the departmental-spend report says about a snapshot: spend against the annual budget and the
+    calendar, where the year is heading, this month's overspend, rising trends and the largest category.
+    """
+
+    follow_up = "At month end: re-run this report to confirm the monthly variance."
 
     def __init__(self, snapshot: Snapshot) -> None:
         super().__init__(snapshot)
@@ -74,7 +75,7 @@ class SpendNarrative(Narrative):
         self.top_category = max(self.categories, key=lambda name: self.categories[name]) if self.categories else None
         self.this_month = department_spend(snapshot)
 
-    def summary(self) -> Sequence[str]:
+    def summary(self) -> Sentences:
         variance = month_variance(self.snapshot)
         return (
             f"Departments have spent {pct(share_pct(self.spent, self.budget))} of the annual budget "
@@ -84,7 +85,7 @@ class SpendNarrative(Narrative):
             f"{'over' if variance < 0 else 'under'} the monthly budget.",
         )
 
-    def key_findings(self) -> Sequence[str]:
+    def key_findings(self) -> Sentences:
         projected = sum(projected_year_end(d, self.elapsed) for d in self.departments)
         top_category, this_month = self.top_category, self.this_month
         return (
@@ -102,40 +103,40 @@ class SpendNarrative(Narrative):
                 else "."
             ),
             f"Spend is rising in {plural_of(len(self.rising), 'department')}"
-            + (f" ({_departments(self.rising)})." if self.rising else "."),
+            + (f" ({self.named(self.rising)})." if self.rising else "."),
             f"The largest category this month is {top_category} at {usd(self.categories[top_category])} "
             f"({pct(share_pct(self.categories[top_category], this_month))} of spend)."
             if top_category
             else "",
         )
 
-    def risks(self) -> Sequence[RiskRule]:
+    def risks(self) -> RiskRules:
         worst_month = -self.over_month[0]["variancePercentage"] if self.over_month else 0.0
         return (
             (
                 level_above(self.worst_overrun, 10, 3, 0.01),
                 f"{plural_of(len(self.heading_over), 'department')} {verb(len(self.heading_over), 'is', 'are')} "
                 "on course to overspend the "
-                f"annual budget ({_departments(self.heading_over)}; worst {pct(self.worst_overrun)} over).",
-                f"Agree a spending plan for the rest of the year with the heads of {_departments(self.heading_over)}.",
+                f"annual budget ({self.named(self.heading_over)}; worst {pct(self.worst_overrun)} over).",
+                f"Agree a spending plan for the rest of the year with the heads of {self.named(self.heading_over)}.",
             ),
             (
                 level_above(worst_month, 10, 5, 0.01),
                 f"{plural_of(len(self.over_month), 'department')} spent over the monthly budget this month "
-                f"({_departments(self.over_month)}; worst {pct(worst_month)} over).",
-                f"Hold discretionary purchases in {_departments(self.over_month)} until the month closes.",
+                f"({self.named(self.over_month)}; worst {pct(worst_month)} over).",
+                f"Hold discretionary purchases in {self.named(self.over_month)} until the month closes.",
             ),
             (
                 level_above(share_pct(len(self.rising), len(self.departments)), 50, 34, 0.01),
-                f"Spend is trending up in {plural_of(len(self.rising), 'department')} ({_departments(self.rising)}).",
+                f"Spend is trending up in {plural_of(len(self.rising), 'department')} ({self.named(self.rising)}).",
                 "Ask each department with rising spend to explain the rise at the next budget review.",
             ),
         )
 
-    def opportunities(self) -> Sequence[str]:
+    def opportunities(self) -> Sentences:
         under = sorted((d for d in self.departments if d["variance"] > 0), key=lambda d: -d["variance"])
         return (
-            f"{_departments(under)} {verb(len(under), 'is', 'are')} under budget this month by "
+            f"{self.named(under)} {verb(len(under), 'is', 'are')} under budget this month by "
             f"{usd(sum(d['variance'] for d in under))}; the headroom can fund priorities elsewhere."
             if under
             else "",
@@ -144,25 +145,23 @@ class SpendNarrative(Narrative):
             else "",
         )
 
-    def recommendations(self) -> Sequence[str]:
+    def recommendations(self) -> Sentences:
         return (
-            f"Review the annual plans of {_departments(self.heading_over)} with their managers."
+            f"Review the annual plans of {self.named(self.heading_over)} with their managers."
             if self.heading_over
             else "",
-            f"Set monthly spending caps for {_departments(self.over_month)}." if self.over_month else "",
+            f"Set monthly spending caps for {self.named(self.over_month)}." if self.over_month else "",
             f"Check whether {self.top_category} spend can be consolidated under fewer suppliers."
             if self.top_category
             else "",
             "Share this burn-rate view with department heads every month.",
         )
 
-    def next_actions(self) -> Sequence[str]:
+    def next_actions(self) -> Sentences:
+        managers = ", ".join(department["manager"] for department in self.over_month[:3])
         return (
-            f"This week: meet {', '.join(d['manager'] for d in self.over_month[:3])} about this month's overspend."
-            if self.over_month
-            else "",
-            f"Within 30 days: re-forecast the year for {_departments(self.heading_over)}." if self.heading_over else "",
-            "At month end: re-run this report to confirm the monthly variance.",
+            f"This week: meet {managers} about this month's overspend." if self.over_month else "",
+            f"Within 30 days: re-forecast the year for {self.named(self.heading_over)}." if self.heading_over else "",
         )
 
 
@@ -207,8 +206,6 @@ def spend_charts(snapshot: Snapshot) -> tuple[ChartSpec, ...]:
 
 
 PAGE = Page(
-    dashboard="Departmental Spend",
-    title="Departmental Spend Report",
     metrics=(
         MetricDef("Annual budget", "money", 0, annual_budget),
         MetricDef("Spent this year to date", "money", 0, spent_year_to_date),
@@ -217,8 +214,6 @@ PAGE = Page(
         MetricDef("Monthly variance (negative = over)", "money", 1, month_variance),
         MetricDef("Departments over monthly budget", "count", -1, lambda s: len(over_monthly_budget(s))),
     ),
-    charts=spend_charts,
-    insights=SpendNarrative.write,
     other_figures=(
         MetricDef("Total remaining budget", "money", 1, total_of("departments", "remaining")),
         MetricDef("Monthly budget", "money", 0, total_of("departments", "monthlyBudget")),
@@ -231,4 +226,8 @@ PAGE = Page(
             lambda s: share_pct(spent_year_to_date(s), annual_budget(s)),
         ),
     ),
+    dashboard="Departmental Spend",
+    title="Departmental Spend Report",
+    charts=spend_charts,
+    insights=SpendNarrative.write,
 )

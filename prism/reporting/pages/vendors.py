@@ -6,23 +6,15 @@ from collections.abc import Sequence
 
 from data_generator import Item, Snapshot
 from kpis import active_contracts, vendor_spend
-from prism.reporting.model import (
-    AMBER,
-    BLUE,
-    GREEN,
-    LOW_PERFORMANCE,
-    MAX_CHART_ROWS,
-    POOR_PERFORMANCE,
-    RED,
-    RENEWAL_WINDOW_DAYS,
-    SLA_FLOOR,
-    TEAL,
-    ChartSpec,
-    Series,
-)
-from prism.reporting.pages.base import MetricDef, Narrative, Page, RiskRule, level_above
-from prism.reporting.tally import average_of, by_month, count_of, mean, next_months, share_pct, today_of, total_of
+from prism.reporting.colours import AMBER, BLUE, GREEN, RED, TEAL
+from prism.reporting.model import MAX_CHART_ROWS, ChartSpec, Series
+from prism.reporting.pages.base import MetricDef, Narrative, Page, RiskRules, Sentences, average_of, count_of, total_of
+from prism.reporting.tally import by_month, mean, next_months, share_pct, today_of
 from prism.reporting.text import join_names, month_label, pct, plural_of, usd, verb
+from prism.reporting.thresholds import LOW_PERFORMANCE, POOR_PERFORMANCE, RENEWAL_WINDOW_DAYS, SLA_FLOOR, level_above
+
+# The vendor statuses the dashboard counts as "expiring soon".
+ENDING_STATUSES = ("expiring-soon", "expired")
 
 
 def top_vendor_share(snapshot: Snapshot, count: int = 3) -> float:
@@ -48,16 +40,20 @@ def low_performers(snapshot: Snapshot) -> list[Item]:
     return sorted(low, key=lambda vendor: vendor["performanceScore"])
 
 
-def _vendors(vendors: Sequence[Item]) -> str:
-    return join_names([vendor["name"] for vendor in vendors])
-
-
 def _contract_names(contracts: Sequence[Item]) -> str:
     return join_names([f"{contract['vendorName']} ({contract['type']})" for contract in contracts])
 
 
+def _value(item: Item) -> float:
+    return float(item["value"])
+
+
 class VendorNarrative(Narrative):
-    """What the vendor-management report says about a snapshot."""
+    """What the vendor-management report says about a snapshot: spend and its concentration, contracts
+    expiring without auto-renewal, weak performers and missed SLAs, and agreements that have lapsed.
+    """
+
+    follow_up = "Next month: re-run this report to follow spend concentration and performance."
 
     def __init__(self, snapshot: Snapshot) -> None:
         super().__init__(snapshot)
@@ -72,7 +68,7 @@ class VendorNarrative(Narrative):
         self.missed_sla = [contract for contract in self.by_sla if contract["slaCompliance"] < SLA_FLOOR]
         self.lapsed = [vendor for vendor in vendors if vendor["status"] == "expired"]
 
-    def summary(self) -> Sequence[str]:
+    def summary(self) -> Sentences:
         return (
             f"{plural_of(len(self.vendors), 'vendor')} were paid {usd(self.spend)} over twelve months, "
             f"{pct(self.share)} of it to the top three.",
@@ -82,10 +78,10 @@ class VendorNarrative(Narrative):
             f"below {LOW_PERFORMANCE:.0f}.",
         )
 
-    def key_findings(self) -> Sequence[str]:
+    def key_findings(self) -> Sentences:
         return (
             f"{plural_of(len(self.vendors), 'vendor')} were paid {usd(self.spend)} in the last twelve months; "
-            f"the top three ({_vendors(self.by_spend[:3])}) took {pct(self.share)}.",
+            f"the top three ({self.named(self.by_spend[:3])}) took {pct(self.share)}.",
             f"{plural_of(len(self.expiring), 'contract')} worth {usd(sum(c['value'] for c in self.expiring))} "
             f"{verb(len(self.expiring), 'expires', 'expire')} within {RENEWAL_WINDOW_DAYS} days; "
             f"{len(self.manual)} of them {verb(len(self.manual), 'does', 'do')} not renew automatically"
@@ -103,17 +99,17 @@ class VendorNarrative(Narrative):
             if self.by_sla
             else "",
             f"{plural_of(len(self.lapsed), 'vendor agreement')} {verb(len(self.lapsed), 'has', 'have')} expired: "
-            f"{_vendors(self.lapsed)}."
+            f"{self.named(self.lapsed)}."
             if self.lapsed
             else "",
         )
 
-    def risks(self) -> Sequence[RiskRule]:
+    def risks(self) -> RiskRules:
         poor = [vendor for vendor in self.weak if vendor["performanceScore"] < POOR_PERFORMANCE]
         return (
             (
                 level_above(self.share, 60, 45, 35),
-                f"The top three vendors take {pct(self.share)} of vendor spend ({_vendors(self.by_spend[:3])}).",
+                f"The top three vendors take {pct(self.share)} of vendor spend ({self.named(self.by_spend[:3])}).",
                 "Qualify an alternative supplier for the largest categories and use it in the next negotiation.",
             ),
             (
@@ -126,8 +122,8 @@ class VendorNarrative(Narrative):
             (
                 "High" if poor else "Medium" if self.weak else None,
                 f"{plural_of(len(self.weak), 'vendor')} {verb(len(self.weak), 'performs', 'perform')} "
-                f"below {LOW_PERFORMANCE:.0f} ({_vendors(self.weak)}).",
-                f"Put {_vendors(self.weak)} on an improvement plan with monthly reviews and service credits.",
+                f"below {LOW_PERFORMANCE:.0f} ({self.named(self.weak)}).",
+                f"Put {self.named(self.weak)} on an improvement plan with monthly reviews and service credits.",
             ),
             (
                 level_above(len(self.missed_sla), 3, 1, 1),
@@ -139,36 +135,36 @@ class VendorNarrative(Narrative):
                 "Medium" if self.lapsed else None,
                 f"{plural_of(len(self.lapsed), 'vendor')} {verb(len(self.lapsed), 'is', 'are')} "
                 "supplying without a current agreement "
-                f"({_vendors(self.lapsed)}).",
-                f"Renew or end the agreements with {_vendors(self.lapsed)}.",
+                f"({self.named(self.lapsed)}).",
+                f"Renew or end the agreements with {self.named(self.lapsed)}.",
             ),
         )
 
-    def opportunities(self) -> Sequence[str]:
+    def opportunities(self) -> Sentences:
         strongest = sorted(self.vendors, key=lambda v: -v["performanceScore"])[:2]
         return (
             f"Expiring contracts worth {usd(sum(c['value'] for c in self.expiring))} can be renegotiated now."
             if self.expiring
             else "",
-            f"Consolidating spend with strong performers such as {_vendors(strongest)} can earn volume discounts."
-            if self.vendors
+            f"Consolidating spend with strong performers such as {self.named(strongest)} can earn volume discounts."
+            if strongest
             else "",
         )
 
-    def recommendations(self) -> Sequence[str]:
+    def recommendations(self) -> Sentences:
         return (
             f"Start renewal decisions for {_contract_names(self.manual)} now." if self.manual else "",
-            f"Hold performance reviews with {_vendors(self.weak)}." if self.weak else "",
-            f"Benchmark the prices of {_vendors(self.by_spend[:2])}, the largest suppliers." if self.by_spend else "",
+            f"Hold performance reviews with {self.named(self.weak)}." if self.weak else "",
+            f"Benchmark the prices of {self.named(self.by_spend[:2])}, the largest suppliers." if self.by_spend else "",
             "Keep a single contract calendar with notice dates and owners.",
         )
 
-    def next_actions(self) -> Sequence[str]:
+    def next_actions(self) -> Sentences:
+        first = self.manual[:1]  # the contract to decide on soonest
         return (
-            f"Before {self.manual[0]['endDate']}: decide on {_contract_names(self.manual[:1])}." if self.manual else "",
-            f"Within 30 days: agree improvement plans with {_vendors(self.weak)}." if self.weak else "",
+            f"Before {first[0]['endDate']}: decide on {_contract_names(first)}." if first else "",
+            f"Within 30 days: agree improvement plans with {self.named(self.weak)}." if self.weak else "",
             f"This month: claim SLA credits from {_contract_names(self.missed_sla)}." if self.missed_sla else "",
-            "Next month: re-run this report to follow spend concentration and performance.",
         )
 
 
@@ -176,6 +172,8 @@ def vendor_charts(snapshot: Snapshot) -> tuple[ChartSpec, ...]:
     vendors = snapshot.items["vendors"]
     by_spend = sorted(vendors, key=lambda vendor: vendor["totalSpend"], reverse=True)[:10]
     by_score = sorted(vendors, key=lambda vendor: vendor["performanceScore"])[:MAX_CHART_ROWS]
+    spends = tuple(vendor["totalSpend"] for vendor in by_spend)
+    scores = tuple(vendor["performanceScore"] for vendor in by_score)
     months = next_months(today_of(snapshot))
     contracts = snapshot.items["contracts"]
 
@@ -187,15 +185,15 @@ def vendor_charts(snapshot: Snapshot) -> tuple[ChartSpec, ...]:
             "Spend by vendor, last twelve months (ten largest)",
             "barh",
             tuple(vendor["name"] for vendor in by_spend),
-            (Series("Spend", tuple(vendor["totalSpend"] for vendor in by_spend), BLUE),),
+            (Series("Spend", spends, BLUE),),
         ),
         ChartSpec(
             "Vendor performance score, weakest first",
             "barh",
             tuple(vendor["name"] for vendor in by_score),
-            (Series("Score", tuple(vendor["performanceScore"] for vendor in by_score)),),
+            (Series("Score", scores),),
             unit="score",
-            bar_colors=tuple(band(vendor["performanceScore"]) for vendor in by_score),
+            bar_colors=tuple(band(score) for score in scores),
             legend=((f"Below {POOR_PERFORMANCE:.0f}", RED), (f"Below {LOW_PERFORMANCE:.0f}", AMBER), ("Good", GREEN)),
             reference=(LOW_PERFORMANCE, "bar"),
         ),
@@ -220,13 +218,7 @@ def vendor_charts(snapshot: Snapshot) -> tuple[ChartSpec, ...]:
     )
 
 
-def _value(item: Item) -> float:
-    return float(item["value"])
-
-
 PAGE = Page(
-    dashboard="Vendor Management",
-    title="Vendor Management Report",
     metrics=(
         MetricDef("Vendor spend, last 12 months", "money", 0, vendor_spend),
         MetricDef("Spend share of the top 3 vendors", "percent", -1, top_vendor_share),
@@ -237,18 +229,15 @@ PAGE = Page(
         MetricDef("Average vendor performance", "score", 1, average_of("vendors", "performanceScore")),
         MetricDef("Average SLA compliance", "percent", 1, average_sla_compliance),
     ),
-    charts=vendor_charts,
-    insights=VendorNarrative.write,
     other_figures=(
         MetricDef("Total vendors", "count", 0, count_of("vendors")),
         MetricDef("Total contract value", "money", 0, total_of("contracts", "value")),
         MetricDef("Annual vendor value", "money", 0, total_of("vendors", "annualValue")),
         MetricDef("Total contracts", "count", 0, count_of("contracts")),
-        MetricDef(
-            "Vendors expiring soon",
-            "count",
-            -1,
-            count_of("vendors", lambda v: v["status"] in ("expiring-soon", "expired")),
-        ),
+        MetricDef("Vendors expiring soon", "count", -1, count_of("vendors", lambda v: v["status"] in ENDING_STATUSES)),
     ),
+    dashboard="Vendor Management",
+    title="Vendor Management Report",
+    charts=vendor_charts,
+    insights=VendorNarrative.write,
 )
