@@ -55,21 +55,20 @@ class ClientNarrative(Narrative):
 
     def summary(self) -> Sentences:
         return (
-            f"{plural_of(len(self.clients), 'client')} bring {usd(self.mrr)} of monthly recurring revenue "
-            f"at an average margin of {pct(self.margin)}.",
+            f"{plural_of(len(self.clients), 'client')} bring {usd(self.mrr)} of monthly recurring revenue at an "
+            f"average margin of {pct(self.margin)}.",
             f"{plural_of(len(self.at_risk), 'client')} {verb(len(self.at_risk))} At Risk and the top 20% of clients "
-            "bring "
-            f"{pct(self.top_share)} of revenue.",
+            f"bring {pct(self.top_share)} of revenue.",
         )
 
     def key_findings(self) -> Sentences:
         findings = [
-            f"Monthly recurring revenue is {usd(self.mrr)} across {plural_of(len(self.clients), 'client')}, "
-            f"at an average margin of {pct(self.margin)}.",
+            f"Monthly recurring revenue is {usd(self.mrr)} across {plural_of(len(self.clients), 'client')}, at an "
+            f"average margin of {pct(self.margin)}.",
             f"{plural_of(len(self.at_risk), 'client')} {verb(len(self.at_risk))} At Risk"
             + (
-                f" ({self.named(self.at_risk)}), with {usd(sum(c['monthlyRecurring'] for c in self.at_risk))} "
-                "of monthly revenue."
+                f" ({self.named(self.at_risk)}), with {usd(sum(c['monthlyRecurring'] for c in self.at_risk))} of "
+                "monthly revenue."
                 if self.at_risk
                 else "."
             ),
@@ -87,9 +86,8 @@ class ClientNarrative(Narrative):
             )
         if self.renewing:
             findings.append(
-                f"{plural_of(len(self.renewing), 'contract')} {verb(len(self.renewing), 'ends', 'end')} "
-                f"in the next {RENEWAL_WINDOW_DAYS} days, "
-                f"worth {usd(sum(c['monthlyRecurring'] for c in self.renewing))} a month; "
+                f"{plural_of(len(self.renewing), 'contract')} {verb(len(self.renewing), 'ends', 'end')} in the next "
+                f"{RENEWAL_WINDOW_DAYS} days, worth {usd(sum(c['monthlyRecurring'] for c in self.renewing))} a month; "
                 f"the first is {self.renewing[0]['name']} on {self.renewing[0]['contractEndDate']}."
             )
         return findings
@@ -99,8 +97,8 @@ class ClientNarrative(Narrative):
         return (
             (
                 level_above(share_pct(exposed_mrr, self.mrr), 15, 5, 0.01),
-                f"{usd(exposed_mrr)} of monthly revenue ({pct(share_pct(exposed_mrr, self.mrr))}) comes from "
-                f"clients At Risk or with high churn risk ({self.named(self.exposed)}).",
+                f"{usd(exposed_mrr)} of monthly revenue ({pct(share_pct(exposed_mrr, self.mrr))}) comes from clients "
+                f"At Risk or with high churn risk ({self.named(self.exposed)}).",
                 f"Hold account reviews with {self.named(self.exposed)} and agree a recovery plan with each.",
             ),
             (
@@ -111,8 +109,7 @@ class ClientNarrative(Narrative):
             (
                 level_above(share_pct(len(self.thin), len(self.clients)), 20, 10, 0.01),
                 f"{plural_of(len(self.thin), 'client')} {verb(len(self.thin), 'runs', 'run')} below a "
-                f"{THIN_MARGIN:.0f}% "
-                f"margin ({self.named(self.thin)}).",
+                f"{THIN_MARGIN:.0f}% margin ({self.named(self.thin)}).",
                 f"Reprice or reduce the cost to serve {self.named(self.thin)} at their next review.",
             ),
         )
@@ -127,8 +124,8 @@ class ClientNarrative(Narrative):
             "prices."
             if self.renewing
             else "",
-            f"Healthy accounts such as {self.named(self.by_margin[::-1][:2])} are candidates for references "
-            "and case studies."
+            f"Healthy accounts such as {self.named(self.by_margin[::-1][:2])} are candidates for references and case "
+            "studies."
             if len(self.by_margin) >= 2
             else "",
         )
@@ -141,8 +138,8 @@ class ClientNarrative(Narrative):
             f"Give each At Risk client ({self.named(self.at_risk)}) an executive sponsor and track it weekly."
             if self.at_risk
             else "",
-            f"Offer a Premium upgrade to {self.named(self.upsell)}: "
-            f"Standard-tier clients with margins above {HEALTHY_MARGIN:.0f}%."
+            f"Offer a Premium upgrade to {self.named(self.upsell)}: Standard-tier clients with margins above "
+            f"{HEALTHY_MARGIN:.0f}%."
             if self.upsell
             else "",
             f"Open renewal talks early with {self.named(self.renewing)}, and use them to correct pricing."
@@ -156,8 +153,8 @@ class ClientNarrative(Narrative):
             f"This week: book account reviews with {self.named(self.at_risk or self.thin or self.by_margin[:1])}."
             if self.clients
             else "",
-            f"Within 30 days: prepare a cost-to-serve breakdown for the {min(3, len(self.by_margin))} "
-            "lowest-margin clients.",
+            f"Within 30 days: prepare a cost-to-serve breakdown for the {min(3, len(self.by_margin))} lowest-margin "
+            "clients.",
             f"Before {(self.today + timedelta(days=30)).isoformat()}: agree renewal terms with "
             f"{self.named(self.renewing)}."
             if self.renewing

@@ -63,8 +63,8 @@ class LicenseNarrative(Narrative):
 
     def summary(self) -> Sentences:
         return (
-            f"The business pays {usd(self.cost)} a month for software licenses "
-            f"and uses {pct(license_utilization(self.snapshot))} of its seats.",
+            f"The business pays {usd(self.cost)} a month for software licenses and uses "
+            f"{pct(license_utilization(self.snapshot))} of its seats.",
             f"Unused seats cost {usd(self.waste)} a month, and {plural_of(len(self.renewing), 'license')} "
             f"{verb(len(self.renewing), 'renews', 'renew')} in the next {RENEWAL_WINDOW_DAYS} days.",
         )
@@ -79,19 +79,17 @@ class LicenseNarrative(Narrative):
         return (
             f"{plural_of(len(self.licenses), 'license')} cost {usd(self.cost)} a month ({usd(self.cost * 12)} a year); "
             f"{used:,} of {total:,} seats are in use ({pct(license_utilization(self.snapshot))}).",
-            f"Unused seats cost {usd(self.waste)} a month, {usd(self.waste * 12)} a year: "
-            f"{pct(self.waste_share)} of license spend.",
+            f"Unused seats cost {usd(self.waste)} a month, {usd(self.waste * 12)} a year: {pct(self.waste_share)} of "
+            "license spend.",
             f"The largest waste is {worst['product']} ({worst['vendor']}): {worst['availableLicenses']} unused seats "
             f"costing {usd(worst['potentialSavings'])} a month."
             if worst
             else "",
             f"{plural_of(len(self.full), 'license')} {verb(len(self.full))} over-allocated (every seat taken) and "
             f"{len(pressed)} more {verb(len(pressed))} at {SEAT_PRESSURE:.0f}% of their seats or above.",
-            f"{plural_of(len(self.renewing), 'license')} {verb(len(self.renewing), 'renews', 'renew')} "
-            f"in the next {RENEWAL_WINDOW_DAYS} days, "
-            f"worth {usd(sum(lic['annualCost'] for lic in self.renewing))} a year; the first is "
-            f"{self.renewing[0]['product']} "
-            f"on {self.renewing[0]['renewalDate']}."
+            f"{plural_of(len(self.renewing), 'license')} {verb(len(self.renewing), 'renews', 'renew')} in the next "
+            f"{RENEWAL_WINDOW_DAYS} days, worth {usd(sum(lic['annualCost'] for lic in self.renewing))} a year; the "
+            f"first is {self.renewing[0]['product']} on {self.renewing[0]['renewalDate']}."
             if self.renewing
             else f"No license renews in the next {RENEWAL_WINDOW_DAYS} days.",
         )
@@ -101,8 +99,8 @@ class LicenseNarrative(Narrative):
             (
                 level_above(self.waste_share, 25, 15, 5),
                 f"{pct(self.waste_share)} of license spend ({usd(self.waste)} a month) pays for seats nobody uses.",
-                f"Reclaim unused seats, starting with {self.named(self.by_waste)}, "
-                "and lower the seat counts at renewal.",
+                f"Reclaim unused seats, starting with {self.named(self.by_waste)}, and lower the seat counts at "
+                "renewal.",
             ),
             (
                 level_above(len(self.full), 5, 2, 1),
@@ -113,8 +111,7 @@ class LicenseNarrative(Narrative):
             (
                 level_above(len(self.idle_renewals), 3, 1, 1),
                 f"{plural_of(len(self.idle_renewals), 'license')} {verb(len(self.idle_renewals), 'renews', 'renew')} "
-                "within "
-                f"{RENEWAL_WINDOW_DAYS} days below {LOW_SEAT_USE:.0f}% use ({self.named(self.idle_renewals)}).",
+                f"within {RENEWAL_WINDOW_DAYS} days below {LOW_SEAT_USE:.0f}% use ({self.named(self.idle_renewals)}).",
                 f"Cut the seat counts of {self.named(self.idle_renewals)} before their renewal dates.",
             ),
         )

@@ -62,8 +62,8 @@ class PipelineNarrative(Narrative):
     def summary(self) -> Sentences:
         return (
             f"The pipeline holds {usd(self.value)} in "
-            f"{plural_of(len(self.active), 'open opportunity', 'open opportunities')}, "
-            f"{usd(self.weighted)} weighted by probability.",
+            f"{plural_of(len(self.active), 'open opportunity', 'open opportunities')}, {usd(self.weighted)} weighted "
+            "by probability.",
             f"The win rate is {pct(self.rate)}." if self.rate is not None else "No lead on the board has closed yet.",
         )
 
@@ -71,20 +71,20 @@ class PipelineNarrative(Narrative):
         stage_count = totals_by(self.active, "stage", lambda lead: 1)
         top, soon = self.by_value[0] if self.by_value else None, self.soon
         return (
-            f"The open pipeline holds {plural_of(len(self.active), 'opportunity', 'opportunities')} "
-            f"worth {usd(self.value)}; weighted by probability it is worth {usd(self.weighted)}.",
+            f"The open pipeline holds {plural_of(len(self.active), 'opportunity', 'opportunities')} worth "
+            f"{usd(self.value)}; weighted by probability it is worth {usd(self.weighted)}.",
             "By stage: "
             + "; ".join(
                 f"{stage} {usd(self.stage_value.get(stage, 0))} ({int(stage_count.get(stage, 0))})"
                 for stage in OPEN_STAGES
             )
             + ".",
-            f"The largest opportunity is {top['companyName']} at {usd(top['value'])} "
-            f"({top['stage']}, {top['probability']}% likely)."
+            f"The largest opportunity is {top['companyName']} at {usd(top['value'])} ({top['stage']}, "
+            f"{top['probability']}% likely)."
             if top
             else "",
-            f"{len(self.won)} won and {len(self.lost)} lost among the closed leads on the board: "
-            f"a win rate of {pct(self.rate)}."
+            f"{len(self.won)} won and {len(self.lost)} lost among the closed leads on the board: a win rate of "
+            f"{pct(self.rate)}."
             if self.rate is not None
             else "No lead on the board has closed yet, so there is no win rate to report.",
             f"{plural_of(len(soon), 'opportunity', 'opportunities')} worth {usd(sum(lead['value'] for lead in soon))} "
@@ -110,8 +110,8 @@ class PipelineNarrative(Narrative):
             ),
             (
                 level_above(largest_share, 30, 20, 12),
-                f"One deal ({self.by_value[0]['companyName'] if self.by_value else ''}) makes up "
-                f"{pct(largest_share)} of the weighted pipeline.",
+                f"One deal ({self.by_value[0]['companyName'] if self.by_value else ''}) makes up {pct(largest_share)} "
+                "of the weighted pipeline.",
                 "Give the deal an executive sponsor and build enough other pipeline to absorb losing it.",
             ),
             (
@@ -125,8 +125,8 @@ class PipelineNarrative(Narrative):
     def opportunities(self) -> Sentences:
         negotiating = self.stage_value.get("Negotiation")
         return (
-            f"Deals in Negotiation are worth {usd(self.stage_value.get('Negotiation', 0))}: "
-            "closing them lifts this quarter."
+            f"Deals in Negotiation are worth {usd(self.stage_value.get('Negotiation', 0))}: closing them lifts this "
+            "quarter."
             if negotiating
             else "",
             f"The average open deal is worth {usd(average_deal_size(self.snapshot))}; selling larger bundles raises it."

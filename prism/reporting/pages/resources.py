@@ -80,8 +80,8 @@ class ResourceNarrative(Narrative):
             + f"; bringing everyone below target up to {TARGET_UTILISATION:.0f}% would add {usd(self.gap)} "
             "of billable revenue.",
             f"{int(status.get('Available', 0))} available, {int(status.get('Busy', 0))} busy and "
-            f"{int(status.get('On Leave', 0))} on leave, "
-            f"with {sum(t['activeProjects'] for t in self.technicians)} active projects in all.",
+            f"{int(status.get('On Leave', 0))} on leave, with {sum(t['activeProjects'] for t in self.technicians)} "
+            "active projects in all.",
         )
 
     def risks(self) -> RiskRules:
@@ -94,37 +94,35 @@ class ResourceNarrative(Narrative):
         return (
             (
                 level_above(len(overloaded), 3, 2, 1),
-                f"{plural_of(len(overloaded), 'technician')} {verb(len(overloaded), 'works', 'work')} "
-                f"above {OVERLOADED:.0f}% "
-                f"utilisation ({self.named(overloaded)}): a risk of burnout and slipping quality.",
+                f"{plural_of(len(overloaded), 'technician')} {verb(len(overloaded), 'works', 'work')} above "
+                f"{OVERLOADED:.0f}% utilisation ({self.named(overloaded)}): a risk of burnout and slipping quality.",
                 f"Move work from {self.named(overloaded)} to colleagues with spare capacity.",
             ),
             (
                 level_above(len(underused), 4, 2, 1),
-                f"{plural_of(len(underused), 'technician')} {verb(len(underused))} below {UNDERUSED:.0f}% "
-                f"utilisation ({self.named(underused)}).",
+                f"{plural_of(len(underused), 'technician')} {verb(len(underused))} below {UNDERUSED:.0f}% utilisation "
+                f"({self.named(underused)}).",
                 f"Assign billable project work or training with a billable follow-up to {self.named(underused)}.",
             ),
             (
                 level_above(TARGET_UTILISATION - utilisation, 10, 5, 0.01) if self.technicians else None,
                 f"Team utilisation is {pct(utilisation)}, {TARGET_UTILISATION - utilisation:.1f} points below the "
                 f"{TARGET_UTILISATION:.0f}% target.",
-                "Review non-billable time (internal work, travel) and book it against clients "
-                "where the contract allows.",
+                "Review non-billable time (internal work, travel) and book it against clients where the contract "
+                "allows.",
             ),
             (
                 "Medium" if uncovered else None,
-                f"{plural_of(len(uncovered), 'technician')} on leave "
-                f"{verb(len(uncovered), 'holds', 'hold')} active projects "
-                f"({self.named(uncovered)}).",
+                f"{plural_of(len(uncovered), 'technician')} on leave {verb(len(uncovered), 'holds', 'hold')} active "
+                f"projects ({self.named(uncovered)}).",
                 f"Name a stand-in for each project of {self.named(uncovered)}.",
             ),
         )
 
     def opportunities(self) -> Sentences:
         return (
-            f"Reaching the {TARGET_UTILISATION:.0f}% target across the team "
-            f"would add {usd(self.gap)} of revenue a month."
+            f"Reaching the {TARGET_UTILISATION:.0f}% target across the team would add {usd(self.gap)} of revenue a "
+            "month."
             if self.gap
             else "",
             f"Available technicians ({self.named(self.available)}) can take on new client projects now."
@@ -139,8 +137,8 @@ class ResourceNarrative(Narrative):
             if self.overloaded
             else "",
             f"Fill the spare capacity of {self.named(self.underused)} with billable work." if self.underused else "",
-            f"Aim for {TARGET_UTILISATION:.0f}% utilisation per technician and review it weekly "
-            "in the resourcing meeting.",
+            f"Aim for {TARGET_UTILISATION:.0f}% utilisation per technician and review it weekly in the resourcing "
+            "meeting.",
             "Cross-train technicians on the most requested skills so that work can move between them.",
         )
 

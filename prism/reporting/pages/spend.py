@@ -78,11 +78,10 @@ class SpendNarrative(Narrative):
     def summary(self) -> Sentences:
         variance = month_variance(self.snapshot)
         return (
-            f"Departments have spent {pct(share_pct(self.spent, self.budget))} of the annual budget "
-            f"with {pct(self.elapsed)} of the year gone, "
-            f"a pace of {pct(spend_pace(self.snapshot))} of plan.",
-            f"This month's spend is {usd(self.this_month)}, {usd(abs(variance))} "
-            f"{'over' if variance < 0 else 'under'} the monthly budget.",
+            f"Departments have spent {pct(share_pct(self.spent, self.budget))} of the annual budget with "
+            f"{pct(self.elapsed)} of the year gone, a pace of {pct(spend_pace(self.snapshot))} of plan.",
+            f"This month's spend is {usd(self.this_month)}, {usd(abs(variance))} {'over' if variance < 0 else 'under'} "
+            "the monthly budget.",
         )
 
     def key_findings(self) -> Sentences:
@@ -115,9 +114,9 @@ class SpendNarrative(Narrative):
         return (
             (
                 level_above(self.worst_overrun, 10, 3, 0.01),
-                f"{plural_of(len(self.heading_over), 'department')} {verb(len(self.heading_over), 'is', 'are')} "
-                "on course to overspend the "
-                f"annual budget ({self.named(self.heading_over)}; worst {pct(self.worst_overrun)} over).",
+                f"{plural_of(len(self.heading_over), 'department')} {verb(len(self.heading_over), 'is', 'are')} on "
+                f"course to overspend the annual budget ({self.named(self.heading_over)}; worst "
+                f"{pct(self.worst_overrun)} over).",
                 f"Agree a spending plan for the rest of the year with the heads of {self.named(self.heading_over)}.",
             ),
             (

@@ -74,17 +74,16 @@ class VendorNarrative(Narrative):
             f"{pct(self.share)} of it to the top three.",
             f"{plural_of(len(self.live), 'contract')} {verb(len(self.live))} active, {len(self.expiring)} expiring "
             f"within {RENEWAL_WINDOW_DAYS} days; {plural_of(len(self.weak), 'vendor')} "
-            f"{verb(len(self.weak), 'scores', 'score')} "
-            f"below {LOW_PERFORMANCE:.0f}.",
+            f"{verb(len(self.weak), 'scores', 'score')} below {LOW_PERFORMANCE:.0f}.",
         )
 
     def key_findings(self) -> Sentences:
         return (
-            f"{plural_of(len(self.vendors), 'vendor')} were paid {usd(self.spend)} in the last twelve months; "
-            f"the top three ({self.named(self.by_spend[:3])}) took {pct(self.share)}.",
+            f"{plural_of(len(self.vendors), 'vendor')} were paid {usd(self.spend)} in the last twelve months; the top "
+            f"three ({self.named(self.by_spend[:3])}) took {pct(self.share)}.",
             f"{plural_of(len(self.expiring), 'contract')} worth {usd(sum(c['value'] for c in self.expiring))} "
-            f"{verb(len(self.expiring), 'expires', 'expire')} within {RENEWAL_WINDOW_DAYS} days; "
-            f"{len(self.manual)} of them {verb(len(self.manual), 'does', 'do')} not renew automatically"
+            f"{verb(len(self.expiring), 'expires', 'expire')} within {RENEWAL_WINDOW_DAYS} days; {len(self.manual)} of "
+            f"them {verb(len(self.manual), 'does', 'do')} not renew automatically"
             + (f" ({_contract_names(self.manual)})." if self.manual else "."),
             (
                 f"{plural_of(len(self.weak), 'vendor')} {verb(len(self.weak), 'scores', 'score')} below "
@@ -114,15 +113,14 @@ class VendorNarrative(Narrative):
             ),
             (
                 level_above(len(self.manual), 3, 1, 1),
-                f"{plural_of(len(self.manual), 'contract')} {verb(len(self.manual), 'expires', 'expire')} "
-                f"within {RENEWAL_WINDOW_DAYS} days "
-                f"without auto-renewal ({_contract_names(self.manual)}).",
+                f"{plural_of(len(self.manual), 'contract')} {verb(len(self.manual), 'expires', 'expire')} within "
+                f"{RENEWAL_WINDOW_DAYS} days without auto-renewal ({_contract_names(self.manual)}).",
                 "Decide renew, renegotiate or replace for each, leaving time for the notice periods.",
             ),
             (
                 "High" if poor else "Medium" if self.weak else None,
-                f"{plural_of(len(self.weak), 'vendor')} {verb(len(self.weak), 'performs', 'perform')} "
-                f"below {LOW_PERFORMANCE:.0f} ({self.named(self.weak)}).",
+                f"{plural_of(len(self.weak), 'vendor')} {verb(len(self.weak), 'performs', 'perform')} below "
+                f"{LOW_PERFORMANCE:.0f} ({self.named(self.weak)}).",
                 f"Put {self.named(self.weak)} on an improvement plan with monthly reviews and service credits.",
             ),
             (
@@ -133,9 +131,8 @@ class VendorNarrative(Narrative):
             ),
             (
                 "Medium" if self.lapsed else None,
-                f"{plural_of(len(self.lapsed), 'vendor')} {verb(len(self.lapsed), 'is', 'are')} "
-                "supplying without a current agreement "
-                f"({self.named(self.lapsed)}).",
+                f"{plural_of(len(self.lapsed), 'vendor')} {verb(len(self.lapsed), 'is', 'are')} supplying without a "
+                f"current agreement ({self.named(self.lapsed)}).",
                 f"Renew or end the agreements with {self.named(self.lapsed)}.",
             ),
         )
