@@ -85,12 +85,8 @@ class ResourceNarrative(Narrative):
         )
 
     def risks(self) -> RiskRules:
-        overloaded, underused, uncovered, utilisation = (
-            self.overloaded,
-            self.underused,
-            self.uncovered,
-            self.utilisation,
-        )
+        overloaded, underused, uncovered = self.overloaded, self.underused, self.uncovered
+        utilisation = self.utilisation
         return (
             (
                 level_above(len(overloaded), 3, 2, 1),
