@@ -17,19 +17,9 @@ from data_generator import Snapshot
 from models import PageType, ReportInsights, ReportRequest
 from prism.memo import MemoKey
 from prism.reporting.charts import draw_chart
-from prism.reporting.model import (
-    PAGE_TYPES,
-    TREND_WINDOW,
-    Figure,
-    Insights,
-    MetricDef,
-    MetricRow,
-    Page,
-    PageContent,
-    Risk,
-    Unit,
-)
-from prism.reporting.pages import EXTRA_FIGURES, PAGES
+from prism.reporting.model import PAGE_TYPES, TREND_WINDOW, Figure, Insights, MetricRow, PageContent, Risk, Unit
+from prism.reporting.pages import PAGES
+from prism.reporting.pages.base import MetricDef, Page
 from prism.reporting.text import format_change, format_value
 
 
@@ -89,7 +79,7 @@ def page_content(page_type: PageType, snapshot: Snapshot, earlier: Callable[[], 
 
 def _build_content(page_type: PageType, snapshot: Snapshot, earlier: Snapshot) -> PageContent:
     page = PAGES[page_type]
-    figures = measure_figures((*page.metrics, *EXTRA_FIGURES[page_type]), snapshot, earlier)
+    figures = measure_figures((*page.metrics, *page.other_figures), snapshot, earlier)
     return PageContent(
         page_type=page_type,
         title=page.title,
