@@ -8,7 +8,7 @@ import report_generator as rg
 from prism.reporting.model import Risk
 from prism.reporting.pages.base import Narrative, RiskRules, Sentences, ranked_risks, summary_text
 from simulator import Simulator
-from tests.conftest import make_settings
+from tests.support import make_settings
 
 
 class Example(Narrative):
