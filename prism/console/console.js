@@ -1,0 +1,580 @@
+// The console's entry point: the tick clock on the change feed, the KPI tiles and chart, the scenarios, the
+// management buttons and the reports; the lists and the item panel live in tables.js and item.js.
+// Everything it shows comes from the public API; every failure becomes a message on the page.
+
+import { ApiError, get, request, setApiKey, withQuery } from "./api.js";
+import { lineChart, sparkline } from "./charts.js";
+import { clockTime, dateTime, duration, el, formatValue, unitOf } from "./format.js";
+import { ItemPanel } from "./item.js";
+import { EntityTable } from "./tables.js";
+
+// Names a person reads, and which way is good news (+1 up, -1 down); the KPI list itself is the API's.
+const KPI_LABELS = {
+  totalMrr: ["Monthly recurring revenue", 1],
+  averageMargin: ["Average margin", 1],
+  atRiskClients: ["At-risk clients", -1],
+  licenseUtilization: ["License utilisation", 1],
+  pipelineValue: ["Pipeline value", 1],
+  weightedPipelineValue: ["Weighted pipeline", 1],
+  technicianUtilization: ["Technician utilisation", 1],
+  departmentSpend: ["Department spend, month", -1],
+  vendorSpend: ["Vendor spend, 12 months", -1],
+  activeContracts: ["Active contracts", 1],
+};
+
+const HOUR = 3600e3;
+const RANGES = { hour: { span: HOUR, points: 60 }, day: { span: 24 * HOUR, points: 288 }, week: { span: 168 * HOUR, points: 336 } };
+// The newest points are kept at every tick; older ones thin out to the range's grid.
+const FINE_POINTS = 120;
+
+const state = {
+  schemas: {},
+  kpis: [],
+  stats: null,
+  tick: null,
+  time: null,
+  interval: 30,
+  lastTickAt: performance.now(),
+  nextTickIn: null,
+  scenarios: { available: {}, runs: [] },
+  series: {},
+  chartKpi: "totalMrr",
+  chartRange: "hour",
+  live: false,
+};
+
+// --- messages -------------------------------------------------------------------------------------------
+
+const MAX_MESSAGES = 6;
+
+/** Show a message; the same text again counts up instead of stacking. Errors stay until dismissed. */
+function notify(level, text) {
+  const box = document.getElementById("messages");
+  const same = [...box.children].find((node) => node.dataset.text === text);
+  if (same) {
+    const count = same.querySelector(".repeat");
+    count.textContent = `×${Number(count.textContent.slice(1) || 1) + 1}`;
+    box.prepend(same);
+    return;
+  }
+  const message = el(
+    "div",
+    { class: `message ${level}`, role: level === "error" ? "alert" : "status", "data-text": text },
+    el("span", { class: "text", text }),
+    el("span", { class: "repeat" }),
+    el("button", { type: "button", class: "icon", "aria-label": "Dismiss", text: "✕", onclick: () => message.remove() }),
+  );
+  box.prepend(message);
+  while (box.children.length > MAX_MESSAGES) box.lastElementChild.remove();
+  if (level !== "error") setTimeout(() => message.remove(), 8000);
+}
+
+/** An API failure as a message; while the feed is down, a missing answer is what the banner already says. */
+function reportError(error) {
+  if (error instanceof ApiError && error.status === 0 && !state.live) return;
+  notify("error", error.message);
+  console.warn(error.message);
+}
+
+/** Run a task; a failure becomes a message, never a silent nothing. */
+async function attempt(task) {
+  try {
+    return await task();
+  } catch (error) {
+    reportError(error);
+    return undefined;
+  }
+}
+
+/** A refresh that runs at most once at a time; asked for while running, it runs once more afterwards. */
+function coalesced(task) {
+  let running = null;
+  let again = false;
+  const run = async () => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = attempt(task);
+    await running;
+    running = null;
+    if (again) {
+      again = false;
+      await run();
+    }
+  };
+  return run;
+}
+
+// --- the schema ----------------------------------------------------------------------------------------
+
+/** Field types, vocabularies and units of every list, the KPIs, and the scenario and report words. */
+async function loadSchema() {
+  const { data } = await get("/openapi.json");
+  const components = data.components.schemas;
+  const resolve = (schema) => components[schema.$ref.split("/").at(-1)];
+  for (const kind of ["clients", "licenses", "leads", "technicians", "departments", "vendors", "contracts"]) {
+    const list = data.paths[`/api/${kind}`].get.responses["200"].content["application/json"].schema;
+    state.schemas[kind] = resolve(list.items).properties;
+  }
+  const point = components.HistoryPoint.properties;
+  state.kpis = Object.keys(point)
+    .filter((name) => name !== "tick" && name !== "time")
+    .map((name) => ({ name, unit: unitOf(point[name]), description: point[name].description || "", label: KPI_LABELS[name]?.[0] || name, good: KPI_LABELS[name]?.[1] || 1 }));
+  state.scenarioRequest = components.ScenarioRequest.properties;
+  state.pageTypes = components.ReportRequest.properties.pageType.enum || [];
+}
+
+// --- the clock and the change feed ---------------------------------------------------------------------
+
+function renderClock() {
+  document.getElementById("clock-tick").textContent = state.tick ?? "–";
+  const time = document.getElementById("clock-time");
+  time.textContent = state.time ? `${clockTime(state.time)} UTC` : "–";
+  time.title = state.time || "";
+  if (state.stats) {
+    document.getElementById("clock-interval").textContent = `${state.interval} s`;
+    const seed = document.getElementById("clock-seed");
+    seed.textContent = String(state.stats.seed);
+    seed.title = `generation started ${state.stats.generation_started_at}, epoch ${state.stats.epoch}`;
+  }
+}
+
+function renderCountdown() {
+  const next = document.getElementById("clock-next");
+  const bar = document.getElementById("clock-bar");
+  if (!state.live || state.tick === null) {
+    next.textContent = "–";
+    bar.style.width = "0";
+    return;
+  }
+  const elapsed = (performance.now() - state.lastTickAt) / 1000;
+  const wait = state.nextTickIn ?? state.interval;
+  const left = Math.max(0, wait - elapsed);
+  next.textContent = left > 0 ? `in ${duration(left)}` : "due";
+  bar.style.width = `${Math.min(100, ((state.interval - left) / state.interval) * 100)}%`;
+}
+
+const CONNECTION_TEXT = {
+  connecting: "Connecting…",
+  live: "Live",
+  reconnecting: "Connection lost · reconnecting…",
+  lost: "Connection lost · retrying…",
+};
+
+function setConnection(name, detail = "") {
+  const wasLive = state.live;
+  state.live = name === "live";
+  const box = document.getElementById("connection");
+  box.dataset.state = name;
+  document.getElementById("connection-text").textContent = CONNECTION_TEXT[name] + detail;
+  document.body.classList.toggle("offline", !state.live && name !== "connecting");
+  const banner = document.getElementById("banner");
+  banner.hidden = state.live || name === "connecting";
+  banner.textContent = `The service does not answer: ${CONNECTION_TEXT[name].toLowerCase()}${detail}. What you see is tick ${state.tick ?? "–"}; it catches up when the service is back.`;
+  if (!wasLive && state.live) reloadAll();
+}
+
+/** Follow /api/events; the browser reconnects by itself, and when it gives up the console starts it again. */
+function follow() {
+  let attempts = 0;
+  let source = null;
+  const open = () => {
+    source = new EventSource("/api/events");
+    source.addEventListener("open", () => {
+      attempts = 0;
+      setConnection("live");
+    });
+    source.addEventListener("error", () => {
+      attempts += 1;
+      if (source.readyState === EventSource.CLOSED) {
+        const wait = Math.min(10, 2 ** Math.min(attempts, 4));
+        setConnection("lost", ` in ${wait} s`);
+        setTimeout(open, wait * 1000);
+      } else {
+        setConnection("reconnecting", attempts > 1 ? ` (attempt ${attempts})` : "");
+      }
+    });
+    source.addEventListener("tick", (event) => onTick(JSON.parse(event.data)));
+    for (const kind of ["regenerate", "resync"]) source.addEventListener(kind, () => reloadAll());
+    source.addEventListener("scenario", () => refreshScenarios());
+  };
+  open();
+}
+
+let table;
+let itemPanel;
+
+function onTick(event) {
+  if (event.tick <= (state.tick ?? -Infinity) && state.time === event.time) return;
+  state.tick = event.tick;
+  state.time = event.time;
+  state.lastTickAt = performance.now();
+  state.nextTickIn = null;
+  renderClock();
+  renderRuns();
+  if (document.hidden) {
+    state.behind = true; // nothing is fetched for a tab nobody looks at
+    return;
+  }
+  refreshKpis();
+  refreshStats();
+  table.onTick(event);
+  if (itemPanel.isOpen && (event.changed[itemPanel.kind] || []).includes(itemPanel.id)) attempt(() => itemPanel.refresh());
+}
+
+const refreshStats = coalesced(async () => {
+  const { data } = await get("/api/stats");
+  state.stats = data;
+  state.interval = data.update_interval;
+  if (state.tick === null || data.tick > state.tick) {
+    state.tick = data.tick;
+    state.time = data.last_tick_at;
+  }
+  if (state.nextTickIn === null) {
+    state.nextTickIn = Math.max(0, (Date.parse(data.next_tick_at) - Date.parse(data.timestamp)) / 1000);
+    state.lastTickAt = performance.now();
+  }
+  renderClock();
+  renderDynamoDB(data.dynamodb);
+  table.setCounts(data.counts);
+});
+
+// --- KPIs: tiles and chart -----------------------------------------------------------------------------
+
+function stepFor(range) {
+  return Math.max(state.interval, Math.round(RANGES[range].span / 1000 / RANGES[range].points));
+}
+
+/** A KPI series over one range: the API's points on a grid, and every tick's point since the page opened. */
+class Series {
+  constructor(range) {
+    this.span = RANGES[range].span;
+    this.step = stepFor(range);
+    this.stride = Math.max(1, Math.round(this.step / state.interval));
+    this.points = [];
+  }
+
+  async load() {
+    const from = new Date(Date.parse(state.time) - this.span).toISOString();
+    const { data } = await get(withQuery("/api/history", [["from", from], ["step", `${this.step}s`]]));
+    this.points = [];
+    this.merge(data.points);
+  }
+
+  merge(rows) {
+    const lastTick = this.points.at(-1)?.tick ?? -Infinity;
+    for (const row of rows) if (row.tick > lastTick) this.points.push({ ...row, t: Date.parse(row.time) });
+    const latest = this.points.at(-1)?.t ?? 0;
+    const fine = this.points.length - FINE_POINTS;
+    this.points = this.points.filter((p, i) => p.t >= latest - this.span && (i >= fine || p.tick % this.stride === 0));
+  }
+
+  values(kpi) {
+    return this.points.map((p) => ({ t: p.t, v: p[kpi] }));
+  }
+}
+
+async function loadSeries(range) {
+  const series = new Series(range);
+  await series.load();
+  state.series[range] = series;
+  return series;
+}
+
+/** Every tick's KPIs since the newest point held, added to each range's series. */
+const refreshKpis = coalesced(async () => {
+  const hour = state.series.hour;
+  if (!hour || !hour.points.length) return;
+  const from = hour.points.at(-1).time;
+  const { data } = await get(withQuery("/api/history", [["from", from]]));
+  for (const series of Object.values(state.series)) series.merge(data.points);
+  renderTiles();
+  renderChart();
+});
+
+function buildTiles() {
+  const box = document.getElementById("kpis");
+  box.replaceChildren(
+    ...state.kpis.map((kpi) =>
+      el(
+        "button",
+        { type: "button", class: "tile", "data-kpi": kpi.name, title: kpi.description, "aria-pressed": String(kpi.name === state.chartKpi), onclick: () => chooseKpi(kpi.name) },
+        el("span", { class: "label", text: kpi.label }),
+        el("span", { class: "value", text: "–" }),
+        el("span", { class: "delta" }),
+        el("span", { class: "spark-slot" }),
+      ),
+    ),
+  );
+}
+
+function renderTiles() {
+  const hour = state.series.hour;
+  if (!hour) return;
+  for (const kpi of state.kpis) {
+    const tile = document.querySelector(`.tile[data-kpi="${kpi.name}"]`);
+    const points = hour.values(kpi.name);
+    if (!points.length) continue;
+    const [first, last] = [points[0].v, points.at(-1).v];
+    tile.dataset.value = String(last);
+    tile.querySelector(".value").textContent = formatValue(last, kpi.unit, { compact: kpi.unit === "money" });
+    tile.querySelector(".value").title = formatValue(last, kpi.unit);
+    const change = last - first;
+    const delta = tile.querySelector(".delta");
+    const relative = first ? (change / Math.abs(first)) * 100 : 0;
+    const shown = kpi.unit === "count" ? String(Math.abs(change)) : `${Math.abs(relative).toFixed(2)}%`;
+    delta.textContent = change === 0 ? "no change in 1 h" : `${change > 0 ? "▲" : "▼"} ${shown} in 1 h`;
+    delta.dataset.tone = change === 0 ? "flat" : Math.sign(change) === kpi.good ? "good" : "bad";
+    tile.querySelector(".spark-slot").replaceChildren(sparkline(points));
+  }
+}
+
+function chooseKpi(name) {
+  state.chartKpi = name;
+  document.getElementById("chart-kpi").value = name;
+  for (const tile of document.querySelectorAll(".tile")) tile.setAttribute("aria-pressed", String(tile.dataset.kpi === name));
+  renderChart();
+}
+
+async function chooseRange(range) {
+  state.chartRange = range;
+  for (const button of document.querySelectorAll("#chart-range button")) button.setAttribute("aria-pressed", String(button.dataset.range === range));
+  if (!state.series[range]) {
+    document.getElementById("chart-note").textContent = "loading…";
+    await attempt(() => loadSeries(range));
+  }
+  renderChart();
+}
+
+function renderChart() {
+  const series = state.series[state.chartRange];
+  const kpi = state.kpis.find((k) => k.name === state.chartKpi);
+  if (!series || !kpi) return;
+  const now = Date.parse(state.time);
+  const bands = state.scenarios.runs.map((run) => ({ from: Date.parse(run.startsAt), to: Math.min(Date.parse(run.endsAt), now), label: run.name }));
+  lineChart(document.getElementById("chart"), series.values(kpi.name), { unit: kpi.unit, bands, label: `${kpi.label}, last ${state.chartRange}` });
+  document.getElementById("chart-note").textContent = `${kpi.description} ${series.points.length} points from /api/history, one every ${duration(series.step)}, and every tick since the page opened. Shaded: scenario runs.`;
+}
+
+// --- scenarios -----------------------------------------------------------------------------------------
+
+async function loadScenarioForm() {
+  const select = document.getElementById("scenario-name");
+  select.replaceChildren(...Object.keys(state.scenarios.available).map((name) => el("option", { value: name, text: name })));
+  const duration = document.getElementById("scenario-duration");
+  const limits = state.scenarioRequest?.durationTicks || {};
+  if (limits.minimum) duration.min = limits.minimum;
+  if (limits.maximum) duration.max = limits.maximum;
+  if (limits.default) duration.value = limits.default;
+  select.addEventListener("change", describeScenario);
+  describeScenario();
+}
+
+async function describeScenario() {
+  const name = document.getElementById("scenario-name").value;
+  document.getElementById("scenario-description").textContent = state.scenarios.available[name] || "";
+  const outage = name === "vendor-outage";
+  document.getElementById("scenario-vendor-label").hidden = !outage;
+  if (!outage) return;
+  const { data } = (await attempt(() => get(withQuery("/api/vendors", [["sort", "name"]])))) || { data: [] };
+  const vendors = data.map((vendor) => el("option", { value: vendor.id, text: `${vendor.name} (${vendor.id})` }));
+  document.getElementById("scenario-vendor").replaceChildren(el("option", { value: "", text: "chosen by the simulation" }), ...vendors);
+}
+
+const refreshScenarios = coalesced(async () => {
+  const { data } = await get("/api/scenarios");
+  state.scenarios = data;
+  renderRuns();
+  renderChart();
+});
+
+function runState(run) {
+  const tick = state.tick ?? 0;
+  if (tick < run.startTick) return ["scheduled", `starts in ${run.startTick - tick} ticks`];
+  if (tick < run.endTick) return ["running", `running · ${run.endTick - tick} ticks left`];
+  return ["ended", `ended at tick ${run.endTick}`];
+}
+
+function renderRuns() {
+  const runs = [...state.scenarios.runs].reverse().slice(0, 6);
+  const items = runs.map((run) => {
+    const [name, text] = runState(run);
+    const done = Math.min(1, Math.max(0, ((state.tick ?? 0) - run.startTick) / (run.endTick - run.startTick)));
+    const bar = el("span", { class: "bar" }, el("span", {}));
+    bar.firstChild.style.width = `${done * 100}%`;
+    return el(
+      "li",
+      { "data-state": name, "data-name": run.name },
+      el("span", { class: "name", text: run.name + (run.target ? ` · ${run.target}` : "") }),
+      el("span", { class: "status", text }),
+      bar,
+    );
+  });
+  if (!items.length) items.push(el("li", { class: "hint", text: "No scenario has run in this generation." }));
+  document.getElementById("scenario-runs").replaceChildren(...items);
+}
+
+async function startScenario(event) {
+  event.preventDefault();
+  const body = { name: document.getElementById("scenario-name").value, durationTicks: Number(document.getElementById("scenario-duration").value) };
+  const vendor = document.getElementById("scenario-vendor").value;
+  if (body.name === "vendor-outage" && vendor) body.vendorId = vendor;
+  await busy(document.getElementById("scenario-start"), async () => {
+    const { data } = await request("POST", "/api/scenarios", { body });
+    notify("success", `${data.name}${data.target ? ` on ${data.target}` : ""} starts at tick ${data.startTick} and runs until tick ${data.endTick}.`);
+    await refreshScenarios();
+  });
+}
+
+// --- the world and its mirror --------------------------------------------------------------------------
+
+/** Disable a button while its request runs; a failure becomes a message. */
+async function busy(button, task) {
+  button.disabled = true;
+  button.classList.add("busy");
+  try {
+    await attempt(task);
+  } finally {
+    button.disabled = false;
+    button.classList.remove("busy");
+  }
+}
+
+function armRegenerate() {
+  const button = document.getElementById("regenerate");
+  let armed = null;
+  button.addEventListener("click", async () => {
+    if (!armed) {
+      button.textContent = "Click again to regenerate";
+      button.classList.add("danger");
+      armed = setTimeout(() => {
+        armed = null;
+        button.textContent = "Regenerate";
+        button.classList.remove("danger");
+      }, 4000);
+      return;
+    }
+    clearTimeout(armed);
+    armed = null;
+    button.textContent = "Regenerate";
+    button.classList.remove("danger");
+    await busy(button, async () => {
+      const { data } = await request("POST", "/api/regenerate");
+      notify("success", `A new world: seed ${data.seed}, tick ${data.tick}.`);
+      await reloadAll();
+    });
+  });
+}
+
+async function syncNow() {
+  await busy(document.getElementById("sync"), async () => {
+    const { data } = await request("POST", "/api/sync");
+    notify(data.status === "ok" ? "success" : "info", data.status === "disabled" ? `DynamoDB sync is off: ${data.message}` : data.message);
+    await refreshStats();
+  });
+}
+
+function renderDynamoDB(status) {
+  const facts = [["Mirror", status.enabled ? "on" : "off"]];
+  if (!status.enabled) facts.push(["Why", status.reason || "not configured"]);
+  else {
+    facts.push(
+      ["Role", status.role || "–"],
+      ["Endpoint", status.endpoint || status.region || "AWS"],
+      ["Last sync", status.last_sync_at ? `${dateTime(status.last_sync_at)} · ${status.last_sync_result || "running"}` : "none yet"],
+      ["Synced tick", status.synced_tick ?? "–"],
+      ["Pending", `${status.items_pending} items, ${status.metrics_pending} KPI points`],
+      ["Failures in a row", status.consecutive_failures],
+    );
+    if (status.last_error) facts.push(["Last error", status.last_error]);
+  }
+  const box = document.getElementById("dynamodb");
+  box.dataset.enabled = String(status.enabled);
+  box.replaceChildren(...facts.flatMap(([term, value]) => [el("dt", { text: term }), el("dd", { text: String(value), class: term === "Last error" ? "bad" : "" })]));
+}
+
+// --- reports -------------------------------------------------------------------------------------------
+
+function buildReports() {
+  const box = document.getElementById("reports");
+  box.replaceChildren(
+    ...state.pageTypes.map((pageType) => {
+      const text = pageType.replace(/-/g, " ").replace(/^./, (c) => c.toUpperCase());
+      const button = el("button", { type: "button", "data-page-type": pageType, text });
+      button.addEventListener("click", () => busy(button, () => downloadReport(pageType)));
+      return button;
+    }),
+  );
+}
+
+async function downloadReport(pageType) {
+  const { data, response } = await request("POST", "/api/generate-report", { body: { pageType }, as: "blob" });
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const name = /filename="([^"]+)"/.exec(disposition)?.[1] || `${pageType}.pdf`;
+  const link = el("a", { href: URL.createObjectURL(data), download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+  notify("success", `Downloaded ${name} (${Math.round(data.size / 1024)} KB, tick ${response.headers.get("X-Tick")}).`);
+}
+
+// --- start ---------------------------------------------------------------------------------------------
+
+/** Everything from the API again: after a reconnect, a regenerate or a resync. */
+async function reloadAll() {
+  state.behind = false;
+  await refreshStats();
+  if (!state.stats) return;
+  state.series = {};
+  await Promise.all([
+    attempt(async () => {
+      await loadSeries("hour");
+      await refreshKpis();
+      renderTiles();
+    }),
+    refreshScenarios(),
+    table.load(),
+    state.chartRange === "hour" ? null : attempt(() => loadSeries(state.chartRange)),
+  ]);
+  renderChart();
+  if (itemPanel.isOpen) await attempt(() => itemPanel.refresh());
+}
+
+function bindControls() {
+  const key = document.getElementById("api-key");
+  document.getElementById("api-key-form").addEventListener("submit", (event) => event.preventDefault());
+  key.value = sessionStorage.getItem("prism-api-key") || "";
+  setApiKey(key.value);
+  key.addEventListener("input", () => {
+    setApiKey(key.value);
+    sessionStorage.setItem("prism-api-key", key.value.trim());
+  });
+  const kpiSelect = document.getElementById("chart-kpi");
+  kpiSelect.replaceChildren(...state.kpis.map((kpi) => el("option", { value: kpi.name, text: kpi.label })));
+  kpiSelect.value = state.chartKpi;
+  kpiSelect.addEventListener("change", () => chooseKpi(kpiSelect.value));
+  for (const button of document.querySelectorAll("#chart-range button")) button.addEventListener("click", () => chooseRange(button.dataset.range));
+  document.getElementById("scenario-form").addEventListener("submit", startScenario);
+  document.getElementById("sync").addEventListener("click", syncNow);
+  armRegenerate();
+  new ResizeObserver(() => renderChart()).observe(document.getElementById("chart"));
+  document.addEventListener("visibilitychange", () => !document.hidden && state.behind && reloadAll());
+  setInterval(renderCountdown, 100);
+}
+
+async function start() {
+  await attempt(loadSchema);
+  itemPanel = new ItemPanel({ schemas: state.schemas, onError: reportError });
+  table = new EntityTable({ schemas: state.schemas, onOpen: (kind, id) => itemPanel.open(kind, id, { interval: state.interval }), onError: reportError });
+  buildTiles();
+  buildReports();
+  bindControls();
+  await refreshStats();
+  await refreshScenarios();
+  await loadScenarioForm();
+  follow();
+}
+
+start();
