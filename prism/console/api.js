@@ -32,14 +32,15 @@ export function setApiKey(key) {
 async function errorDetail(response) {
   try {
     const body = await response.json();
-    return body.detail ?? body;
+    return body.detail ?? body.error ?? body.message ?? body;
   } catch {
     return response.statusText || "no reason given";
   }
 }
 
 /**
- * Send a request; answer {data, response} (data parsed as JSON, or the Blob of a PDF), or throw an ApiError.
+ * Send a request; answer {data, text, response} (data parsed from the JSON text, or the Blob of a PDF), or
+ * throw an ApiError.
  * GETs revalidate with the browser's cached ETag, so an unchanged answer costs a 304.
  */
 export async function request(method, path, { body, as = "json" } = {}) {
@@ -58,8 +59,9 @@ export async function request(method, path, { body, as = "json" } = {}) {
     throw new ApiError(method, path, 0, error.message);
   }
   if (!response.ok) throw new ApiError(method, path, response.status, await errorDetail(response));
-  const data = as === "blob" ? await response.blob() : await response.json();
-  return { data, response };
+  if (as === "blob") return { data: await response.blob(), response };
+  const text = await response.text();
+  return { data: JSON.parse(text), text, response };
 }
 
 export const get = (path) => request("GET", path);

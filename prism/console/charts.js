@@ -43,13 +43,14 @@ export function sparkline(points) {
   return root;
 }
 
-/** About `count` round numbers spanning [low, high]. */
-function niceTicks(low, high, count = 4) {
+/** About `count` round numbers spanning [low, high]; whole numbers only for a count. */
+function niceTicks(low, high, { count = 4, whole = false } = {}) {
   const raw = (high - low) / count;
   const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) || raw;
+  let step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) || raw;
+  if (whole) step = Math.max(1, Math.round(step));
   const ticks = [];
-  for (let v = Math.ceil(low / step) * step; v <= high + step * 1e-9; v += step) ticks.push(v);
+  for (let v = Math.ceil(low / step) * step; v <= high + step * 1e-9; v += step) ticks.push(v + 0); // no -0
   return ticks;
 }
 
@@ -84,18 +85,22 @@ export function lineChart(container, points, { unit, bands = [], label = "" } = 
   const x = (t) => margin.left + ((t - t0) / (t1 - t0 || 1)) * innerWidth;
   const y = (v) => margin.top + innerHeight - ((v - low) / (high - low)) * innerHeight;
 
-  for (const band of bands) {
+  bands.forEach((band, index) => {
     const from = Math.max(band.from, t0);
     const to = Math.min(band.to, t1);
-    if (to <= from) continue;
+    if (to <= from) return;
     const rect = svg("rect", { x: x(from), y: margin.top, width: x(to) - x(from), height: innerHeight, class: "band" });
     const title = svg("title");
     title.textContent = band.label;
     rect.append(title);
     root.append(rect);
-    root.append(Object.assign(svg("text", { x: x(from) + 4, y: margin.top + 12, class: "band-label" }), { textContent: band.label }));
-  }
-  for (const v of niceTicks(low, high)) {
+    // Labels stack, one line per run, and sit left of a band too narrow or too near the right edge.
+    const inside = x(from) + 4 + 7 * band.label.length < width - margin.right;
+    const text = svg("text", { x: inside ? x(from) + 4 : x(from) - 4, y: margin.top + 12 + 13 * index, class: "band-label", "text-anchor": inside ? "start" : "end" });
+    text.textContent = band.label;
+    root.append(text);
+  });
+  for (const v of niceTicks(low, high, { whole: unit === "count" })) {
     root.append(svg("line", { x1: margin.left, x2: width - margin.right, y1: y(v), y2: y(v), class: "grid" }));
     const text = svg("text", { x: margin.left - 8, y: y(v) + 4, class: "axis y" });
     text.textContent = formatValue(v, unit, { compact: true });

@@ -135,7 +135,7 @@ function renderClock() {
   if (state.stats) {
     document.getElementById("clock-interval").textContent = `${state.interval} s`;
     const seed = document.getElementById("clock-seed");
-    seed.textContent = String(state.stats.seed);
+    seed.textContent = state.stats.seed;
     seed.title = `generation started ${state.stats.generation_started_at}, epoch ${state.stats.epoch}`;
   }
 }
@@ -224,7 +224,9 @@ function onTick(event) {
 }
 
 const refreshStats = coalesced(async () => {
-  const { data } = await get("/api/stats");
+  const { data, text } = await get("/api/stats");
+  // A seed is a 64-bit integer: JSON.parse would round it, so it is shown as the service wrote it.
+  data.seed = /"seed":\s*(\d+)/.exec(text)?.[1] ?? String(data.seed);
   state.stats = data;
   state.interval = data.update_interval;
   if (state.tick === null || data.tick > state.tick) {
@@ -323,7 +325,8 @@ function renderTiles() {
     const change = last - first;
     const delta = tile.querySelector(".delta");
     const relative = first ? (change / Math.abs(first)) * 100 : 0;
-    const shown = kpi.unit === "count" ? String(Math.abs(change)) : `${Math.abs(relative).toFixed(2)}%`;
+    // Counts move by items, rates by percentage points, money by a share of itself.
+    const shown = { count: String(Math.abs(change)), percent: `${Math.abs(change).toFixed(2)} pt` }[kpi.unit] ?? `${Math.abs(relative).toFixed(2)}%`;
     delta.textContent = change === 0 ? "no change in 1 h" : `${change > 0 ? "▲" : "▼"} ${shown} in 1 h`;
     delta.dataset.tone = change === 0 ? "flat" : Math.sign(change) === kpi.good ? "good" : "bad";
     tile.querySelector(".spark-slot").replaceChildren(sparkline(points));
@@ -341,8 +344,10 @@ async function chooseRange(range) {
   state.chartRange = range;
   for (const button of document.querySelectorAll("#chart-range button")) button.setAttribute("aria-pressed", String(button.dataset.range === range));
   if (!state.series[range]) {
-    document.getElementById("chart-note").textContent = "loading…";
+    document.getElementById("chart").replaceChildren(el("p", { class: "loading", text: `Loading the last ${range} from /api/history…` }));
+    document.getElementById("chart-note").textContent = "";
     await attempt(() => loadSeries(range));
+    if (state.chartRange !== range) return;
   }
   renderChart();
 }

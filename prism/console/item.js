@@ -22,7 +22,10 @@ export class ItemPanel {
     this.dialog = document.getElementById("item");
     this.points = [];
     document.getElementById("item-close").addEventListener("click", () => this.dialog.close());
-    document.getElementById("item-field").addEventListener("change", () => this.drawChart());
+    document.getElementById("item-field").addEventListener("change", () => {
+      this.fieldChosen = true;
+      this.drawChart();
+    });
     this.dialog.addEventListener("click", (event) => event.target === this.dialog && this.dialog.close());
   }
 
@@ -41,6 +44,7 @@ export class ItemPanel {
     const numeric = Object.entries(properties).filter(([, p]) => NUMERIC.has(p.type)).map(([name]) => name);
     const select = document.getElementById("item-field");
     select.replaceChildren(...numeric.map((name) => el("option", { value: name, text: name })));
+    this.fieldChosen = false;
     await this.refresh();
   }
 
@@ -63,8 +67,18 @@ export class ItemPanel {
     document.getElementById("item-title").textContent = `${id}${name ? ` · ${name}` : ""}`;
     document.getElementById("item-note").textContent = `last updated ${this.item.lastUpdated}`;
     document.getElementById("item-json").textContent = JSON.stringify(this.item, null, 2);
+    if (!this.fieldChosen) this.chooseLiveliestField();
     this.drawChart();
     this.listChanges();
+  }
+
+  /** Show first the number that moved most often in the hour: the one worth a chart. */
+  chooseLiveliestField() {
+    const select = document.getElementById("item-field");
+    const moves = (field) => this.points.filter((p, i) => i && p.item[field] !== this.points[i - 1].item[field]).length;
+    let best = select.value;
+    for (const option of select.options) if (moves(option.value) > moves(best)) best = option.value;
+    select.value = best;
   }
 
   drawChart() {
