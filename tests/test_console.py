@@ -302,6 +302,22 @@ def test_a_report_button_downloads_the_pdf(console: Console, tmp_path: Path) -> 
 
 
 @pytest.mark.slow
+def test_regenerate_asks_twice_and_the_clock_shows_the_new_seed_exactly(console: Console) -> None:
+    page = console.page
+    seed = page.locator("#clock-seed")
+    old_seed = seed.inner_text()
+    button = page.locator("#regenerate")
+    button.click()
+    expect(button).to_have_text("Click again to regenerate")
+    assert httpx.get(f"{console.base_url}/api/stats").json()["seed"] == int(old_seed)  # nothing happened yet
+    button.click()
+    expect(seed).not_to_have_text(old_seed)
+    # A 64-bit seed, digit for digit as the API wrote it (a JavaScript number would round it).
+    assert int(seed.inner_text()) == httpx.get(f"{console.base_url}/api/stats").json()["seed"]
+    expect(page.locator(".message.success")).to_contain_text(f"seed {seed.inner_text()}")
+
+
+@pytest.mark.slow
 def test_with_the_server_stopped_the_page_says_so_and_recovers_when_it_is_back(browser: Browser) -> None:
     environment = {"UPDATE_INTERVAL_SECONDS": TICK_SECONDS}
     port = free_port()

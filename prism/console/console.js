@@ -171,7 +171,7 @@ function setConnection(name, detail = "") {
   document.body.classList.toggle("offline", !state.live && name !== "connecting");
   const banner = document.getElementById("banner");
   banner.hidden = state.live || name === "connecting";
-  banner.textContent = `The service does not answer: ${CONNECTION_TEXT[name].toLowerCase()}${detail}. What you see is tick ${state.tick ?? "–"}; it catches up when the service is back.`;
+  banner.textContent = `The service does not answer: reconnecting${detail}. The figures shown are those of tick ${state.tick ?? "–"}; they catch up when it is back.`;
   if (!wasLive && state.live) reloadAll();
 }
 
@@ -223,13 +223,18 @@ function onTick(event) {
   if (itemPanel.isOpen && (event.changed[itemPanel.kind] || []).includes(itemPanel.id)) attempt(() => itemPanel.refresh());
 }
 
+/** A seed is a 64-bit integer: JSON.parse would round it, so it is read as the service wrote it. */
+function exactSeed(text, parsed) {
+  return /"seed":\s*(\d+)/.exec(text)?.[1] ?? String(parsed);
+}
+
 const refreshStats = coalesced(async () => {
   const { data, text } = await get("/api/stats");
-  // A seed is a 64-bit integer: JSON.parse would round it, so it is shown as the service wrote it.
-  data.seed = /"seed":\s*(\d+)/.exec(text)?.[1] ?? String(data.seed);
+  data.seed = exactSeed(text, data.seed);
+  const newGeneration = state.stats !== null && state.stats.seed !== data.seed;
   state.stats = data;
   state.interval = data.update_interval;
-  if (state.tick === null || data.tick > state.tick) {
+  if (state.tick === null || data.tick > state.tick || newGeneration) {
     state.tick = data.tick;
     state.time = data.last_tick_at;
   }
@@ -465,8 +470,8 @@ function armRegenerate() {
     button.textContent = "Regenerate";
     button.classList.remove("danger");
     await busy(button, async () => {
-      const { data } = await request("POST", "/api/regenerate");
-      notify("success", `A new world: seed ${data.seed}, tick ${data.tick}.`);
+      const { data, text } = await request("POST", "/api/regenerate");
+      notify("success", `A new world: seed ${exactSeed(text, data.seed)}, tick ${data.tick}.`);
       await reloadAll();
     });
   });
