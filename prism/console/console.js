@@ -1,31 +1,13 @@
-// The console's entry point: the tick clock on the change feed, the KPI tiles and chart, the scenarios, the
-// management buttons and the reports; the lists and the item panel live in tables.js and item.js.
-// Everything it shows comes from the public API; every failure becomes a message on the page.
+// The console's entry point: the tick clock on the change feed, the scenarios, the management buttons and the
+// reports, and the wiring of the rest (KPIs in kpis.js, the lists in tables.js, one item in item.js).
+// Everything it shows comes from the public API; every failure becomes a message on the page (messages.js).
 
-import { ApiError, get, request, setApiKey, withQuery } from "./api.js";
-import { lineChart, sparkline } from "./charts.js";
-import { clockTime, dateTime, duration, el, formatValue, unitOf } from "./format.js";
+import { get, request, setApiKey, withQuery } from "./api.js";
+import { clockTime, dateTime, duration, el } from "./format.js";
 import { ItemPanel } from "./item.js";
+import { buildTiles, catchUp, drawChart, kpisOf, renderTiles, Series } from "./kpis.js";
+import { attempt, busy, coalesced, notify, reportError, setFeedLive } from "./messages.js";
 import { EntityTable } from "./tables.js";
-
-// Names a person reads, and which way is good news (+1 up, -1 down); the KPI list itself is the API's.
-const KPI_LABELS = {
-  totalMrr: ["Monthly recurring revenue", 1],
-  averageMargin: ["Average margin", 1],
-  atRiskClients: ["At-risk clients", -1],
-  licenseUtilization: ["License utilisation", 1],
-  pipelineValue: ["Pipeline value", 1],
-  weightedPipelineValue: ["Weighted pipeline", 1],
-  technicianUtilization: ["Technician utilisation", 1],
-  departmentSpend: ["Department spend, month", -1],
-  vendorSpend: ["Vendor spend, 12 months", -1],
-  activeContracts: ["Active contracts", 1],
-};
-
-const HOUR = 3600e3;
-const RANGES = { hour: { span: HOUR, points: 60 }, day: { span: 24 * HOUR, points: 288 }, week: { span: 168 * HOUR, points: 336 } };
-// The newest points are kept at every tick; older ones thin out to the range's grid.
-const FINE_POINTS = 120;
 
 const state = {
   schemas: {},
@@ -43,69 +25,6 @@ const state = {
   live: false,
 };
 
-// --- messages -------------------------------------------------------------------------------------------
-
-const MAX_MESSAGES = 6;
-
-/** Show a message; the same text again counts up instead of stacking. Errors stay until dismissed. */
-function notify(level, text) {
-  const box = document.getElementById("messages");
-  const same = [...box.children].find((node) => node.dataset.text === text);
-  if (same) {
-    const count = same.querySelector(".repeat");
-    count.textContent = `×${Number(count.textContent.slice(1) || 1) + 1}`;
-    box.prepend(same);
-    return;
-  }
-  const message = el(
-    "div",
-    { class: `message ${level}`, role: level === "error" ? "alert" : "status", "data-text": text },
-    el("span", { class: "text", text }),
-    el("span", { class: "repeat" }),
-    el("button", { type: "button", class: "icon", "aria-label": "Dismiss", text: "✕", onclick: () => message.remove() }),
-  );
-  box.prepend(message);
-  while (box.children.length > MAX_MESSAGES) box.lastElementChild.remove();
-  if (level !== "error") setTimeout(() => message.remove(), 8000);
-}
-
-/** An API failure as a message; while the feed is down, a missing answer is what the banner already says. */
-function reportError(error) {
-  if (error instanceof ApiError && error.status === 0 && !state.live) return;
-  notify("error", error.message);
-  console.warn(error.message);
-}
-
-/** Run a task; a failure becomes a message, never a silent nothing. */
-async function attempt(task) {
-  try {
-    return await task();
-  } catch (error) {
-    reportError(error);
-    return undefined;
-  }
-}
-
-/** A refresh that runs at most once at a time; asked for while running, it runs once more afterwards. */
-function coalesced(task) {
-  let running = null;
-  let again = false;
-  const run = async () => {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = attempt(task);
-    await running;
-    running = null;
-    if (again) {
-      again = false;
-      await run();
-    }
-  };
-  return run;
-}
-
 // --- the schema ----------------------------------------------------------------------------------------
 
 /** Field types, vocabularies and units of every list, the KPIs, and the scenario and report words. */
@@ -117,10 +36,7 @@ async function loadSchema() {
     const list = data.paths[`/api/${kind}`].get.responses["200"].content["application/json"].schema;
     state.schemas[kind] = resolve(list.items).properties;
   }
-  const point = components.HistoryPoint.properties;
-  state.kpis = Object.keys(point)
-    .filter((name) => name !== "tick" && name !== "time")
-    .map((name) => ({ name, unit: unitOf(point[name]), description: point[name].description || "", label: KPI_LABELS[name]?.[0] || name, good: KPI_LABELS[name]?.[1] || 1 }));
+  state.kpis = kpisOf(components.HistoryPoint.properties);
   state.scenarioRequest = components.ScenarioRequest.properties;
   state.pageTypes = components.ReportRequest.properties.pageType.enum || [];
 }
@@ -165,6 +81,7 @@ const CONNECTION_TEXT = {
 function setConnection(name, detail = "") {
   const wasLive = state.live;
   state.live = name === "live";
+  setFeedLive(state.live);
   const box = document.getElementById("connection");
   box.dataset.state = name;
   document.getElementById("connection-text").textContent = CONNECTION_TEXT[name] + detail;
@@ -249,94 +166,19 @@ const refreshStats = coalesced(async () => {
 
 // --- KPIs: tiles and chart -----------------------------------------------------------------------------
 
-function stepFor(range) {
-  return Math.max(state.interval, Math.round(RANGES[range].span / 1000 / RANGES[range].points));
-}
-
-/** A KPI series over one range: the API's points on a grid, and every tick's point since the page opened. */
-class Series {
-  constructor(range) {
-    this.span = RANGES[range].span;
-    this.step = stepFor(range);
-    this.stride = Math.max(1, Math.round(this.step / state.interval));
-    this.points = [];
-  }
-
-  async load() {
-    const from = new Date(Date.parse(state.time) - this.span).toISOString();
-    const { data } = await get(withQuery("/api/history", [["from", from], ["step", `${this.step}s`]]));
-    this.points = [];
-    this.merge(data.points);
-  }
-
-  merge(rows) {
-    const lastTick = this.points.at(-1)?.tick ?? -Infinity;
-    for (const row of rows) if (row.tick > lastTick) this.points.push({ ...row, t: Date.parse(row.time) });
-    const latest = this.points.at(-1)?.t ?? 0;
-    const fine = this.points.length - FINE_POINTS;
-    this.points = this.points.filter((p, i) => p.t >= latest - this.span && (i >= fine || p.tick % this.stride === 0));
-  }
-
-  values(kpi) {
-    return this.points.map((p) => ({ t: p.t, v: p[kpi] }));
-  }
-}
-
 async function loadSeries(range) {
-  const series = new Series(range);
-  await series.load();
+  const series = new Series(range, state.interval);
+  await series.load(state.time);
   state.series[range] = series;
   return series;
 }
 
-/** Every tick's KPIs since the newest point held, added to each range's series. */
 const refreshKpis = coalesced(async () => {
-  const hour = state.series.hour;
-  if (!hour || !hour.points.length) return;
-  const from = hour.points.at(-1).time;
-  const { data } = await get(withQuery("/api/history", [["from", from]]));
-  for (const series of Object.values(state.series)) series.merge(data.points);
-  renderTiles();
+  if (!state.series.hour) return;
+  await catchUp(state.series);
+  renderTiles(document.getElementById("kpis"), state.kpis, state.series.hour);
   renderChart();
 });
-
-function buildTiles() {
-  const box = document.getElementById("kpis");
-  box.replaceChildren(
-    ...state.kpis.map((kpi) =>
-      el(
-        "button",
-        { type: "button", class: "tile", "data-kpi": kpi.name, title: kpi.description, "aria-pressed": String(kpi.name === state.chartKpi), onclick: () => chooseKpi(kpi.name) },
-        el("span", { class: "label", text: kpi.label }),
-        el("span", { class: "value", text: "–" }),
-        el("span", { class: "delta" }),
-        el("span", { class: "spark-slot" }),
-      ),
-    ),
-  );
-}
-
-function renderTiles() {
-  const hour = state.series.hour;
-  if (!hour) return;
-  for (const kpi of state.kpis) {
-    const tile = document.querySelector(`.tile[data-kpi="${kpi.name}"]`);
-    const points = hour.values(kpi.name);
-    if (!points.length) continue;
-    const [first, last] = [points[0].v, points.at(-1).v];
-    tile.dataset.value = String(last);
-    tile.querySelector(".value").textContent = formatValue(last, kpi.unit, { compact: kpi.unit === "money" });
-    tile.querySelector(".value").title = formatValue(last, kpi.unit);
-    const change = last - first;
-    const delta = tile.querySelector(".delta");
-    const relative = first ? (change / Math.abs(first)) * 100 : 0;
-    // Counts move by items, rates by percentage points, money by a share of itself.
-    const shown = { count: String(Math.abs(change)), percent: `${Math.abs(change).toFixed(2)} pt` }[kpi.unit] ?? `${Math.abs(relative).toFixed(2)}%`;
-    delta.textContent = change === 0 ? "no change in 1 h" : `${change > 0 ? "▲" : "▼"} ${shown} in 1 h`;
-    delta.dataset.tone = change === 0 ? "flat" : Math.sign(change) === kpi.good ? "good" : "bad";
-    tile.querySelector(".spark-slot").replaceChildren(sparkline(points));
-  }
-}
 
 function chooseKpi(name) {
   state.chartKpi = name;
@@ -361,10 +203,15 @@ function renderChart() {
   const series = state.series[state.chartRange];
   const kpi = state.kpis.find((k) => k.name === state.chartKpi);
   if (!series || !kpi) return;
-  const now = Date.parse(state.time);
-  const bands = state.scenarios.runs.map((run) => ({ from: Date.parse(run.startsAt), to: Math.min(Date.parse(run.endsAt), now), label: run.name }));
-  lineChart(document.getElementById("chart"), series.values(kpi.name), { unit: kpi.unit, bands, label: `${kpi.label}, last ${state.chartRange}` });
-  document.getElementById("chart-note").textContent = `${kpi.description} ${series.points.length} points from /api/history, one every ${duration(series.step)}, and every tick since the page opened. Shaded: scenario runs.`;
+  drawChart({
+    chart: document.getElementById("chart"),
+    note: document.getElementById("chart-note"),
+    series,
+    kpi,
+    range: state.chartRange,
+    runs: state.scenarios.runs,
+    now: Date.parse(state.time),
+  });
 }
 
 // --- scenarios -----------------------------------------------------------------------------------------
@@ -438,18 +285,6 @@ async function startScenario(event) {
 }
 
 // --- the world and its mirror --------------------------------------------------------------------------
-
-/** Disable a button while its request runs; a failure becomes a message. */
-async function busy(button, task) {
-  button.disabled = true;
-  button.classList.add("busy");
-  try {
-    await attempt(task);
-  } finally {
-    button.disabled = false;
-    button.classList.remove("busy");
-  }
-}
 
 function armRegenerate() {
   const button = document.getElementById("regenerate");
@@ -542,7 +377,6 @@ async function reloadAll() {
     attempt(async () => {
       await loadSeries("hour");
       await refreshKpis();
-      renderTiles();
     }),
     refreshScenarios(),
     table.load(),
@@ -578,7 +412,7 @@ async function start() {
   await attempt(loadSchema);
   itemPanel = new ItemPanel({ schemas: state.schemas, onError: reportError });
   table = new EntityTable({ schemas: state.schemas, onOpen: (kind, id) => itemPanel.open(kind, id, { interval: state.interval }), onError: reportError });
-  buildTiles();
+  buildTiles(document.getElementById("kpis"), state.kpis, state.chartKpi, chooseKpi);
   buildReports();
   bindControls();
   await refreshStats();
