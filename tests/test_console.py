@@ -98,6 +98,13 @@ def test_the_console_is_linked_from_the_docs_and_is_not_an_operation(client: Tes
     assert not [path for path in document["paths"] if path.startswith("/console")]
 
 
+def test_the_rehearsal_of_bad_days_leaves_the_console_alone(client: TestClient) -> None:
+    # ?fail= and ?delay= rehearse the API's failures for a frontend; the page that shows them must still load.
+    assert client.get("/console?fail=503").status_code == 200
+    assert client.get("/console/console.js?fail=500").status_code == 200
+    assert client.get("/api/stats?fail=503").status_code == 503
+
+
 def test_large_files_are_sent_compressed_to_a_browser(client: TestClient) -> None:
     response = client.get("/console/console.js", headers={"Accept-Encoding": "gzip"})
     assert response.headers["content-encoding"] == "gzip"

@@ -54,6 +54,18 @@ function niceTicks(low, high, { count = 4, whole = false } = {}) {
   return ticks;
 }
 
+/** An axis label with as many decimals as its step needs, so that neighbours never read the same. */
+function axisLabel(value, unit, step) {
+  const decimals = (size) => Math.min(3, Math.max(0, Math.ceil(-Math.log10(step / size) - 1e-9)));
+  if (unit === "money") {
+    const [size, suffix] = [[1e9, "B"], [1e6, "M"], [1e3, "K"]].find(([s]) => Math.abs(value) >= s || step >= s) || [1, ""];
+    return `$${(value / size).toFixed(decimals(size))}${suffix}`;
+  }
+  if (unit === "percent") return `${value.toFixed(decimals(1))}%`;
+  if (unit === "count") return formatValue(value, unit);
+  return value.toFixed(decimals(1));
+}
+
 function timeLabel(t, span) {
   const iso = new Date(t).toISOString();
   if (span > 2 * 86400e3) return `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
@@ -100,10 +112,12 @@ export function lineChart(container, points, { unit, bands = [], label = "" } = 
     text.textContent = band.label;
     root.append(text);
   });
-  for (const v of niceTicks(low, high, { whole: unit === "count" })) {
+  const ticks = niceTicks(low, high, { whole: unit === "count" });
+  const step = ticks.length > 1 ? ticks[1] - ticks[0] : 1;
+  for (const v of ticks) {
     root.append(svg("line", { x1: margin.left, x2: width - margin.right, y1: y(v), y2: y(v), class: "grid" }));
     const text = svg("text", { x: margin.left - 8, y: y(v) + 4, class: "axis y" });
-    text.textContent = formatValue(v, unit, { compact: true });
+    text.textContent = axisLabel(v, unit, step);
     root.append(text);
   }
   const span = t1 - t0;
