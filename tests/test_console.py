@@ -231,6 +231,7 @@ def test_the_tick_and_the_kpi_tiles_move_without_a_reload(console: Console) -> N
         arg=values,
     )
     assert int(tick.inner_text()) > int(first)
+    expect(page.locator("#table tbody tr.changed").first).to_be_visible()  # the rows a tick changed stand out
     assert page.evaluate("() => window.sameDocument") is True
 
 

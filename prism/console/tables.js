@@ -243,6 +243,8 @@ export class EntityTable {
       tab.classList.toggle("moved", (changed[tab.dataset.kind] || []).length > 0);
     }
     this.changed = new Set(changed[this.kind] || []);
-    if (document.getElementById("follow").checked && this.changed.size) this.load();
+    if (!document.getElementById("follow").checked) return;
+    if (this.changed.size) this.load();
+    else for (const row of this.table.tBodies[0].rows) row.classList.remove("changed"); // nothing moved this tick
   }
 }
