@@ -82,7 +82,9 @@ def create_app(
         description=(
             "Simulated clients, software licenses, sales leads, technicians, departments, vendors "
             "and contracts. The data moves every tick like a real business; every value is "
-            "deterministic for the generation's seed and the tick."
+            "deterministic for the generation's seed and the tick.\n\n"
+            "Watch the world move and drive it in the browser: the live console at [/console](/console) "
+            "(the tick clock, KPI tiles and charts, the lists, scenarios, sync and reports; it reads this API)."
         ),
         lifespan=lifespan,
         responses={

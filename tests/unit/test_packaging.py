@@ -20,6 +20,14 @@ def test_every_top_level_module_is_declared_and_the_package_is_found() -> None:
     )
 
 
+def test_the_package_data_holds_every_file_of_the_console() -> None:
+    config = tomllib.loads((PROJECT / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["prism.console"]
+    files = [path for path in (PROJECT / "prism" / "console").iterdir() if path.is_file() and path.suffix != ".py"]
+    assert files
+    assert all(any(path.match(pattern) for pattern in patterns) for path in files), files
+
+
 def test_the_image_copies_the_modules_and_the_package() -> None:
     dockerfile = (PROJECT / "Dockerfile").read_text()
     assert "COPY *.py ./" in dockerfile
