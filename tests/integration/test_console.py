@@ -25,7 +25,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_play
 from pypdf import PdfReader
 
 from prism.api.routes.console import CONSOLE_DIR
-from tests.servers import free_port, running_service, service_process
+from tests.support.servers import free_port, running_service, service_process
 
 TICK_SECONDS = "0.5"
 WAIT_MS = 30_000  # generous: a loaded two-core machine still passes, and a pass never waits this long
