@@ -136,7 +136,9 @@ def server_tasks(base: str) -> int:
     async def count() -> int:
         return len(asyncio.all_tasks())
 
-    loop = SERVED[base].state.simulator._loop
+    simulator = services_of(SERVED[base]).started
+    loop = simulator._loop if simulator is not None else None
+    assert loop is not None
     return asyncio.run_coroutine_threadsafe(count(), loop).result(timeout=5)
 
 
