@@ -215,6 +215,14 @@ def mirror(ddb: DynamoDBClient, delays: list[float]) -> DynamoMirror:
     return DynamoMirror(ddb, prefix=PREFIX, create_tables=True, sleep=delays.append)
 
 
+@pytest.fixture
+def snapshot(mirror: DynamoMirror) -> dg.Snapshot:
+    """A snapshot at default counts, already synced whole to the tables."""
+    synced = snapshot_of()
+    assert mirror.sync(synced).ok
+    return synced
+
+
 # --- the client -------------------------------------------------------------------------------
 
 
@@ -293,9 +301,9 @@ def test_first_sync_creates_the_tables_and_writes_every_item(
 
 
 @pytest.mark.slow
-def test_next_sync_writes_only_the_changed_items(mirror: DynamoMirror, reader: DynamoDBClient, faults: Faults) -> None:
-    snapshot = snapshot_of()
-    assert mirror.sync(snapshot).ok
+def test_next_sync_writes_only_the_changed_items(
+    mirror: DynamoMirror, reader: DynamoDBClient, faults: Faults, snapshot: dg.Snapshot
+) -> None:
     for _ in range(3):
         snapshot = dg.advance(snapshot)
         faults.calls.clear()
@@ -310,9 +318,7 @@ def test_next_sync_writes_only_the_changed_items(mirror: DynamoMirror, reader: D
         assert_tables_equal(reader, snapshot)
 
 
-def test_sync_with_nothing_changed_sends_no_write(mirror: DynamoMirror, faults: Faults) -> None:
-    snapshot = snapshot_of()
-    assert mirror.sync(snapshot).ok
+def test_sync_with_nothing_changed_sends_no_write(mirror: DynamoMirror, faults: Faults, snapshot: dg.Snapshot) -> None:
     faults.calls.clear()
     outcome = mirror.sync(snapshot)
     assert outcome.ok
@@ -320,9 +326,9 @@ def test_sync_with_nothing_changed_sends_no_write(mirror: DynamoMirror, faults: 
     assert outcome.written == {}
 
 
-def test_a_checking_sync_reaches_dynamodb_even_with_nothing_pending(mirror: DynamoMirror, faults: Faults) -> None:
-    snapshot = snapshot_of()
-    assert mirror.sync(snapshot).ok
+def test_a_checking_sync_reaches_dynamodb_even_with_nothing_pending(
+    mirror: DynamoMirror, faults: Faults, snapshot: dg.Snapshot
+) -> None:
     faults.calls.clear()
     assert mirror.sync(snapshot, check=True).ok
     assert faults.calls["DescribeTable"] == len(TABLES)
@@ -373,9 +379,9 @@ def test_a_restarted_mirror_learns_the_tables_and_writes_nothing_twice(
     assert_tables_equal(reader, smaller)
 
 
-def test_a_table_recreated_behind_the_mirrors_back_is_refilled(mirror: DynamoMirror, reader: DynamoDBClient) -> None:
-    snapshot = snapshot_of()
-    assert mirror.sync(snapshot).ok
+def test_a_table_recreated_behind_the_mirrors_back_is_refilled(
+    mirror: DynamoMirror, reader: DynamoDBClient, snapshot: dg.Snapshot
+) -> None:
     reader.delete_table(TableName="prism-vendors")
     outcome = mirror.sync(snapshot, check=True)
     assert outcome.ok, outcome.error
@@ -385,10 +391,8 @@ def test_a_table_recreated_behind_the_mirrors_back_is_refilled(mirror: DynamoMir
 
 @pytest.mark.slow
 def test_a_deep_sync_rewrites_items_changed_or_deleted_behind_the_mirrors_back(
-    mirror: DynamoMirror, reader: DynamoDBClient
+    mirror: DynamoMirror, reader: DynamoDBClient, snapshot: dg.Snapshot
 ) -> None:
-    snapshot = snapshot_of()
-    assert mirror.sync(snapshot).ok
     reader.delete_item(TableName="prism-clients", Key={"id": {"S": "client-3"}})
     reader.update_item(
         TableName="prism-leads",
@@ -459,10 +463,8 @@ def test_backoff_grows_exponentially_up_to_a_cap(ddb: DynamoDBClient) -> None:
 
 
 def test_items_left_unprocessed_past_the_bound_stay_pending(
-    mirror: DynamoMirror, reader: DynamoDBClient, faults: Faults, delays: list[float]
+    mirror: DynamoMirror, reader: DynamoDBClient, faults: Faults, delays: list[float], snapshot: dg.Snapshot
 ) -> None:
-    snapshot = snapshot_of()
-    assert mirror.sync(snapshot).ok
     following = dg.advance(snapshot)
     faults.unprocessed_forever = True
     outcome = mirror.sync(following)
@@ -491,10 +493,8 @@ def test_throttled_requests_are_retried(mirror: DynamoMirror, reader: DynamoDBCl
 
 @pytest.mark.slow
 def test_persistent_throttling_fails_the_sync_and_keeps_items_pending(
-    mirror: DynamoMirror, reader: DynamoDBClient, faults: Faults
+    mirror: DynamoMirror, reader: DynamoDBClient, faults: Faults, snapshot: dg.Snapshot
 ) -> None:
-    snapshot = snapshot_of()
-    assert mirror.sync(snapshot).ok
     following = dg.advance(snapshot)
     faults.throttles = 1_000
     outcome = mirror.sync(following)
@@ -509,10 +509,8 @@ def test_persistent_throttling_fails_the_sync_and_keeps_items_pending(
 
 @pytest.mark.slow
 def test_endpoint_down_fails_fast_then_everything_lands(
-    mirror: DynamoMirror, reader: DynamoDBClient, faults: Faults
+    mirror: DynamoMirror, reader: DynamoDBClient, faults: Faults, snapshot: dg.Snapshot
 ) -> None:
-    snapshot = snapshot_of()
-    assert mirror.sync(snapshot).ok
     faults.down = True
     later = snapshot
     for _ in range(3):
