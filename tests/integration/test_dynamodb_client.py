@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import math
 import threading
@@ -558,10 +559,10 @@ def started_simulator(app: FastAPI) -> Simulator:
     return simulator
 
 
-def wait_for(predicate: Any, timeout: float = 10.0) -> None:
+def wait_for(predicate: Any, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
+        assert time.monotonic() < deadline, f"not met in {timeout} s: {inspect.getsource(predicate).strip()}"
         time.sleep(0.02)
 
 
@@ -815,7 +816,10 @@ def test_background_syncs_back_off_while_dynamodb_is_down(aws: None, tmp_path: A
 def test_a_failing_generation_exchange_is_logged_once_and_the_service_carries_on(
     aws: None, tmp_path: Any, faults: Faults, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = make_settings(dynamodb_enabled="true", update_interval_seconds=0.1, reports_dir=tmp_path)
+    # A lease of 4 s: a CPU-starved run must not lose it between two 0.1 s ticks (and wait on the retake).
+    settings = make_settings(
+        dynamodb_enabled="true", update_interval_seconds=0.1, dynamodb_lease_ticks=40, reports_dir=tmp_path
+    )
     # Writing the generation record is refused (the writer's lease uses other calls, so the mirror works on).
     faults.denied = {"PutItem"}
     with service(settings, faults) as client:
