@@ -2,7 +2,8 @@
 
 `DynamoMirror` does the work, one sync at a time, in a worker thread: it remembers what the last successful
 write of every item was, so a sync sends only what changed and what could not be written stays pending.
-Its lifetime on the event loop, and which process writes, are `dynamodb_sync.py`'s.
+Its lifetime on the event loop, and which process writes, are `dynamodb_sync.py`'s; how the writes travel
+(batches, or transactions fenced by the writer's lease) is `dynamodb_writes.py`'s.
 """
 
 from __future__ import annotations
@@ -349,8 +350,10 @@ class DynamoMirror:
         self.items_deleted += sum(outcome.deleted.values())
         self.last_outcome = outcome
         if outcome.lease_lost:
-            # This process stopped being the writer (the lease says so in its log); what it did not write waits
-            # for the holder's next sync, which reads the tables back first. Its next sync as writer does too.
+            # This process stopped being the writer (the lease logs it): no outage, so neither counted nor backed
+            # off from, though /api/stats says why the sync stopped. What it did not write waits for the holder's
+            # next sync, which reads the tables back first; so does its own next sync as writer.
+            self.last_failure = outcome
             self._checked_at = None
             return
         if outcome.ok:
