@@ -77,6 +77,11 @@ class Settings(BaseSettings):
         description="Ticks the DynamoDB writer's lease lasts unrenewed: with several processes, the time a dead "
         "writer's successor waits before it takes over.",
     )
+    dynamodb_fenced_writes: bool = Field(
+        True,
+        description="Write items in transactions fenced by the writer's lease, so that DynamoDB refuses a late write "
+        "of a writer that lost it (twice the write units of batches); false writes batches, unfenced.",
+    )
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
     api_key: SecretStr | None = Field(None, description="When set, POST endpoints need it in `X-API-Key`.")

@@ -1,7 +1,7 @@
 """The ten KPIs against an oracle written from their meaning: /api/history and the DynamoDB metrics table.
 
 The expected figures come from the items themselves (the HTTP lists at `?at=`, or a snapshot's items) through
-`tests.oracles.expected_kpis`, never from `kpis.compute_kpis`. Worlds: default counts, an empty world and
+`tests.support.oracles.expected_kpis`, never from `kpis.compute_kpis`. Worlds: default counts, an empty world and
 100 times the default counts (at two ticks and the current one, to stay quick). `/metrics` exports no KPI
 (only service gauges), so there is nothing of them to compare there.
 """

@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 import data_generator as dg
 import dynamodb_client
 import dynamodb_sync
+import dynamodb_writes
 from config import Settings
 from dynamodb_client import METRICS, DynamoDBClient, DynamoMirror, make_client, number_text
 from main import create_app
@@ -34,6 +35,8 @@ from tests.support.servers import free_port
 
 REGION = "us-east-2"
 TABLES = [f"{PREFIX}{kind}" for kind in (*dg.ENTITY_KINDS, METRICS)]
+# The requests that write items: batches unfenced, transactions behind the writer's lease when fenced.
+ITEM_WRITES = ("BatchWriteItem", "TransactWriteItems")
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -56,7 +59,7 @@ class Faults:
         self.unprocessed_calls = 0
         self.unprocessed_per_call = 5
         self.delay = 0.0
-        # While `gate` is an unset Event, every BatchWriteItem waits inside DynamoDB until the test sets it.
+        # While `gate` is an unset Event, every item write waits inside DynamoDB until the test sets it.
         self.gate: threading.Event | None = None
         self.holding = threading.Event()
         self.held = 0
@@ -77,6 +80,8 @@ class Faults:
 
     def _count(self, params: dict[str, Any], model: Any, **kwargs: Any) -> None:
         self.calls[model.name] += 1
+        if model.name == "TransactWriteItems":
+            self.items_sent += sum("ConditionCheck" not in action for action in params["TransactItems"])
         if model.name != "BatchWriteItem":
             return
         requests = params["RequestItems"]
@@ -110,7 +115,9 @@ class Faults:
         if self.down:
             request.url = "http://127.0.0.1:9/"  # nothing listens there: a real connection failure
             return
-        if kwargs["event_name"].endswith("BatchWriteItem") and (self.throttles > 0 or self.unprocessed_forever):
+        operation = kwargs["event_name"].rsplit(".", 1)[-1]
+        unprocessed = self.unprocessed_forever and operation == "BatchWriteItem"  # transactions have no such answer
+        if operation in ITEM_WRITES and (self.throttles > 0 or unprocessed):
             assert self.fake_dynamodb is not None
             if self.throttles > 0:
                 self.throttles -= 1
@@ -119,7 +126,7 @@ class Faults:
                 request.url = f"{self.fake_dynamodb}/unprocessed"
             return
         gate = self.gate
-        if (self.delay or gate is not None) and kwargs["event_name"].endswith("BatchWriteItem"):
+        if (self.delay or gate is not None) and operation in ITEM_WRITES:
             with self._lock:
                 self.active += 1
                 self.max_active = max(self.max_active, self.active)
@@ -452,15 +459,15 @@ def test_unprocessed_items_are_retried_with_backoff_and_land(
     assert outcome.written == snapshot.counts
     assert_tables_equal(reader, snapshot)
     assert delays
-    assert all(0 <= delay <= dynamodb_client.UNPROCESSED_MAX_DELAY for delay in delays)
+    assert all(0 <= delay <= dynamodb_writes.UNPROCESSED_MAX_DELAY for delay in delays)
 
 
 def test_backoff_grows_exponentially_up_to_a_cap(ddb: DynamoDBClient) -> None:
     mirror = DynamoMirror(ddb, prefix=PREFIX, create_tables=True, jitter=lambda: 1.0)
-    bounds = [mirror._backoff(attempt) for attempt in range(1, 10)]
+    bounds = [mirror._writer.backoff(attempt) for attempt in range(1, 10)]
     assert bounds[:3] == [0.1, 0.2, 0.4]
     assert bounds == sorted(bounds)
-    assert bounds[-1] == dynamodb_client.UNPROCESSED_MAX_DELAY
+    assert bounds[-1] == dynamodb_writes.UNPROCESSED_MAX_DELAY
 
 
 def test_items_left_unprocessed_past_the_bound_stay_pending(
@@ -473,7 +480,7 @@ def test_items_left_unprocessed_past_the_bound_stay_pending(
     assert outcome.error is not None
     assert "unprocessed" in outcome.error
     assert outcome.pending == changed_count(following) < 25
-    assert len(delays) == dynamodb_client.UNPROCESSED_ATTEMPTS - 1
+    assert len(delays) == dynamodb_writes.UNPROCESSED_ATTEMPTS - 1
     faults.unprocessed_forever = False
     faults.items_sent = 0
     healed = mirror.sync(following)
@@ -721,17 +728,22 @@ def test_shutdown_gives_up_after_its_grace_period(
     assert faults.held == 1
 
 
+@pytest.mark.parametrize(("fenced", "operation"), [(True, "TransactWriteItems"), (False, "BatchWriteItem")])
 def test_a_denied_operation_tells_the_user_what_the_role_needs(
-    aws: None, dynamodb_settings: Settings, faults: Faults
+    aws: None, tmp_path: Any, faults: Faults, fenced: bool, operation: str
 ) -> None:
-    faults.denied = {"BatchWriteItem"}
-    with service(dynamodb_settings, faults) as client:
+    faults.denied = {operation}
+    settings = make_settings(
+        dynamodb_enabled="true", dynamodb_fenced_writes=fenced, update_interval_seconds=3600, reports_dir=tmp_path
+    )
+    with service(settings, faults) as client:
         response = client.post("/api/sync")
         assert response.status_code == 503
         error = response.json()["error"]
         assert "AccessDeniedException" in error
         assert "not authorized" in error
-        assert "the role needs dynamodb:DescribeTable, CreateTable, UpdateTimeToLive, Scan and BatchWriteItem" in error
+        assert "the role needs dynamodb:DescribeTable, CreateTable, UpdateTimeToLive, Scan, GetItem, PutItem" in error
+        assert "ConditionCheckItem and BatchWriteItem" in error
         assert dynamodb_status(client)["last_error"] == error
 
 

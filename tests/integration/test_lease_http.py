@@ -147,8 +147,9 @@ def kpi_times(log: list[Received], sender: str) -> list[float]:
     return [
         float(request["PutRequest"]["Item"]["timestamp"]["N"])
         for entry in log
-        if entry.sender == sender and entry.operation == "BatchWriteItem"
-        for request in entry.body["RequestItems"].get("prism-metrics", [])
+        if entry.sender == sender and entry.landed
+        for table, request in entry.item_requests()
+        if table == "prism-metrics"
     ]
 
 
@@ -166,22 +167,23 @@ def test_three_processes_write_each_change_once_as_one_would(
     since = moto.mark()
     wait_ticks(writer, 10)
     log = moto.received(since)
-    batches = [entry for entry in log if entry.operation == "BatchWriteItem"]
-    assert batches
-    assert {entry.sender for entry in batches} == {writer.key}
-    assert {entry.sender for entry in log if entry.on_lease} == {writer.key}  # readers only read the lease
+    writes = [entry for entry in log if entry.writes_items]
+    assert writes
+    assert {entry.operation for entry in writes} == {"TransactWriteItems"}  # fenced by the lease, by default
+    assert all(entry.landed for entry in writes), [(e.status, e.answer) for e in writes if not e.landed]
+    assert {entry.sender for entry in writes} == {writer.key}
+    assert {entry.sender for entry in log if entry.on_lease} <= {writer.key}  # readers only read the lease
     puts: Counter[tuple[str, str, str]] = Counter()
-    for entry in batches:
-        for table, requests in entry.body["RequestItems"].items():
-            for request in requests:
-                if "DeleteRequest" in request:  # a closed lead or a churned client leaves its table
-                    puts[(table, request["DeleteRequest"]["Key"]["id"]["S"], "deleted")] += 1
-                    continue
-                item = request["PutRequest"]["Item"]
-                if table == "prism-metrics":
-                    puts[(table, item["metricType"]["S"], item["timestamp"]["N"])] += 1
-                else:
-                    puts[(table, item["id"]["S"], item["lastUpdated"]["S"])] += 1
+    for entry in writes:
+        for table, request in entry.item_requests():
+            if "DeleteRequest" in request:  # a closed lead or a churned client leaves its table
+                puts[(table, request["DeleteRequest"]["Key"]["id"]["S"], "deleted")] += 1
+                continue
+            item = request["PutRequest"]["Item"]
+            if table == "prism-metrics":
+                puts[(table, item["metricType"]["S"], item["timestamp"]["N"])] += 1
+            else:
+                puts[(table, item["id"]["S"], item["lastUpdated"]["S"])] += 1
     assert set(puts.values()) == {1}  # each change and each KPI point once, as one process writes them
     for reader in readers:
         assert reader.dynamodb()["items_written"] == 0
@@ -204,9 +206,7 @@ def test_sigterm_hands_the_lease_to_the_other_process(
     hands = takings(log)
     assert [owner for _, owner in hands][-3:] == [writer.key, None, reader.key]  # handed back, then taken
     handed_back = hands[-2][0]
-    assert max(entry.seq for entry in log if entry.sender == writer.key and entry.operation == "BatchWriteItem") < (
-        handed_back
-    )
+    assert max(entry.seq for entry in log if entry.sender == writer.key and entry.writes_items) < handed_back
     assert reader.dynamodb()["lease_token"] == 2
     assert_kpis_handed_over(log, writer, reader)
     assert_final_tables(moto, reader, [])
@@ -260,25 +260,41 @@ def test_a_paused_writer_writes_nothing_after_it_wakes(
     writer, reader = services(2)
     wait_for(lambda: readers_agree_on(writer, [reader]))
     wait_ticks(writer, 3)
+    # The worst moment for a pause: the writer's next item write has passed its last lease check and is on its
+    # way. The network holds it until another process has taken the lease and written, then lets it arrive.
+    in_flight = moto.hold(writer.key, "TransactWriteItems")
+    assert in_flight.arrived.wait(EVENTUALLY)
     os.kill(writer.process.pid, signal.SIGSTOP)
     try:
         wait_for(lambda: writing(reader))
         wait_ticks(reader, 3)
+        in_flight.released.set()
+        wait_for(lambda: late_writes(moto.received(), writer) != [])
     finally:
+        in_flight.released.set()
         os.kill(writer.process.pid, signal.SIGCONT)
     wait_for(lambda: writer.dynamodb()["role"] == "reader")
     wait_ticks(writer, 2 * LEASE_TICKS)
     assert writer.dynamodb()["lease_holder"] == reader.dynamodb()["process_id"]
     log = moto.received()
-    taken = takings(log)[-1]
-    assert taken[1] == reader.key
-    late = [entry for entry in log if entry.sender == writer.key and entry.seq > taken[0]]
-    # A request the pause caught after its last lease check (in flight, between the check and the socket) still
-    # arrives when the process wakes: batch writes take no condition, so the lease cannot stop that one (see
-    # lease.py). It is at most one, and the first thing the writer sends; after it, the writer writes nothing.
-    writes = [entry for entry in late if entry.operation == "BatchWriteItem"]
-    assert len(writes) <= 1, writes
-    assert not writes or writes[0] is late[0], late
-    assert writes_by_non_holders(log) == writes  # every other item write came from the holder of the moment
-    assert not [entry for entry in late if entry.on_lease and entry.status == 200]  # its renewal was refused
+    assert takings(log)[-1][1] == reader.key
+    arrived_late = late_writes(log, writer)
+    assert arrived_late[0].body == in_flight.body  # the write held in flight arrived after the taking
+    refused = arrived_late[0]
+    assert refused.cancellation_reasons[:1] == ["ConditionalCheckFailed"], (refused.status, refused.answer)
+    assert not [entry for entry in late_sent(log, writer) if entry.landed]  # nothing it sent since was written
+    assert not [entry for entry in late_sent(log, writer) if entry.on_lease and entry.status == 200]
+    assert writes_by_non_holders(log) == []
+    assert writer.dynamodb()["consecutive_failures"] == 0  # losing the lease is no outage of DynamoDB
     assert_final_tables(moto, reader, [writer])
+
+
+def late_sent(log: list[Received], old: Service) -> list[Received]:
+    """What a process sent that reached moto after the lease's last change of hands."""
+    taken = takings(log)[-1][0]
+    return [entry for entry in log if entry.sender == old.key and entry.seq > taken]
+
+
+def late_writes(log: list[Received], old: Service) -> list[Received]:
+    """The item writes of a process that reached moto after the lease's last change of hands."""
+    return [entry for entry in late_sent(log, old) if entry.writes_items]

@@ -26,6 +26,7 @@ def test_defaults_are_those_of_the_design() -> None:
     assert settings.dynamodb_enabled == "auto"
     assert settings.dynamodb_table_prefix == "prism-"
     assert settings.dynamodb_create_tables is True
+    assert settings.dynamodb_fenced_writes is True  # one writer even across pauses, at twice the write units
     assert settings.cors_origins == ["*"]
     assert settings.api_key is None
     assert (str(settings.reports_dir), settings.reports_keep) == ("reports", 100)
@@ -62,6 +63,7 @@ BAD_SETTINGS: dict[str, tuple[str, dict[str, str]]] = {
     "table prefix with blanks": ("DYNAMODB_TABLE_PREFIX", {"DYNAMODB_TABLE_PREFIX": "my tables"}),
     "lease of 1 tick": ("DYNAMODB_LEASE_TICKS", {"DYNAMODB_LEASE_TICKS": "1"}),
     "lease not a number": ("DYNAMODB_LEASE_TICKS", {"DYNAMODB_LEASE_TICKS": "long"}),
+    "fenced writes not a boolean": ("DYNAMODB_FENCED_WRITES", {"DYNAMODB_FENCED_WRITES": "sometimes"}),
     "reports kept 0": ("REPORTS_KEEP", {"REPORTS_KEEP": "0"}),
     "log level": ("LOG_LEVEL", {"LOG_LEVEL": "LOUD"}),
     "log format": ("LOG_FORMAT", {"LOG_FORMAT": "xml"}),
