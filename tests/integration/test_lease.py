@@ -20,6 +20,7 @@ from dynamodb_writes import TRANSACTION_SIZE
 from kpis import KPI_NAMES
 from lease import LEASE_KEY, LeaseLost, WriterLease
 from main import create_app
+from prism.services import services_of
 from tests.support import make_settings
 from tests.support.dynamodb import assert_tables_equal, snapshot_of, table_items
 
@@ -504,7 +505,7 @@ def test_the_service_writes_in_the_mode_its_setting_asks_for(
     app = create_app(settings, dynamodb_factory=factory)
     with TestClient(app) as client:
         assert client.post("/api/sync").json()["status"] == "ok"
-        assert_tables_equal(ddb, app.state.simulator.snapshot)
+        assert_tables_equal(ddb, services_of(app).simulator.snapshot)
     other = "BatchWriteItem" if fenced else "TransactWriteItems"
     assert calls[operation] >= 1
     assert calls[other] == 0
