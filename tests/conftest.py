@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,6 +40,17 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "prism"))
 # In-process apps would otherwise import the drawing libraries in a background thread two seconds after
 # start-up, racing the tests' own imports; the tests that render reports load them when they need them.
 prism.app.REPORT_WARM_UP_DELAY_SECONDS = 24 * 3600
+
+
+INTEGRATION = Path(__file__).parent / "integration"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Integration tests (moto, other processes, a browser, Node) are slow by their kind: the quick loop,
+    `-m "not slow"`, is the unit, API and quick property tests."""
+    for item in items:
+        if item.path.is_relative_to(INTEGRATION):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture

@@ -21,8 +21,6 @@ from tests.support import SEED
 from tests.support.dynamodb import scan_entities, stats, table_items
 from tests.support.servers import free_port, running_service
 
-pytestmark = pytest.mark.slow  # real processes and servers: left out of the quick loop
-
 AWS_TEST_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-2"}
 
 

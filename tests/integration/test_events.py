@@ -26,8 +26,6 @@ from prism.services import services_of
 from tests.support import make_settings
 from tests.support.servers import free_port
 
-pytestmark = pytest.mark.slow  # real processes and servers: left out of the quick loop
-
 TICK_SECONDS = 0.3
 PING_SECONDS = 0.1
 # What a served stream waits between keep-alives, read before the module's server shortens it.

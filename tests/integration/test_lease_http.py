@@ -26,8 +26,6 @@ from tests.support.dynamodb import as_api_json, scan_entities, stats, table_item
 from tests.support.recording_moto import Received, RecordingMoto, takings, writes_by_non_holders
 from tests.support.servers import service_process
 
-pytestmark = pytest.mark.slow  # real processes and servers: left out of the quick loop
-
 INTERVAL = 0.5
 # A 4 s lease: long enough that a writer starved of CPU on a loaded machine keeps it, short enough to wait for.
 LEASE_TICKS = 8

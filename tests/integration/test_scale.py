@@ -23,8 +23,6 @@ from simulator import Simulator, encode_list
 from tests.support import SEED, make_settings
 from tests.support.servers import running_service
 
-pytestmark = pytest.mark.slow  # real processes and servers: left out of the quick loop
-
 FROZEN_NOW = datetime(2026, 3, 4, 12, 0, 7, tzinfo=UTC)
 
 

@@ -9,11 +9,8 @@ import threading
 import time
 
 import httpx
-import pytest
 
 from tests.support.servers import PROJECT, free_port, process_environment, wait_until_healthy
-
-pytestmark = pytest.mark.slow  # real processes and servers: left out of the quick loop
 
 
 def test_sigterm_drains_requests_ends_streams_and_exits_zero() -> None:

@@ -24,8 +24,6 @@ from referencing.jsonschema import DRAFT202012
 
 from tests.support.servers import PROJECT, running_service
 
-pytestmark = pytest.mark.slow
-
 FOLDER = PROJECT / "clients" / "typescript"
 DOCUMENT_URI = "urn:prism:openapi"
 
