@@ -4,6 +4,8 @@ servers in subprocesses, the DynamoDB helpers, the KPI oracle and the invariants
 
 from __future__ import annotations
 
+import inspect
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,14 @@ def make_settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {"simulator_seed": SEED, "dynamodb_enabled": "false", "_env_file": None}
     values.update(overrides)
     return load_settings(**values)
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 20.0) -> None:
+    """Poll a condition until it holds; fail, saying which, after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"not met in {timeout} s: {inspect.getsource(predicate).strip()}"
+        time.sleep(0.02)
 
 
 def current_document() -> dict[str, Any]:

@@ -12,10 +12,14 @@ import orjson
 from boto3.dynamodb.types import TypeDeserializer
 
 import data_generator as dg
-from dynamodb_client import DynamoDBClient
+from dynamodb_client import METRICS, DynamoDBClient
 from tests.support import SEED, make_settings
 
 PREFIX = "prism-"
+REGION = "us-east-2"
+TABLES = [f"{PREFIX}{kind}" for kind in (*dg.ENTITY_KINDS, METRICS)]
+# The requests that write items: batches unfenced, transactions behind the writer's lease when fenced.
+ITEM_WRITES = ("BatchWriteItem", "TransactWriteItems")
 
 _deserializer = TypeDeserializer()
 
