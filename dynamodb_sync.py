@@ -159,7 +159,7 @@ class DynamoDBSync:
         if mirror is None or mirror.consecutive_failures == 0:
             return 0.0
         delay = min(FAILURE_MAX_DELAY, FAILURE_BASE_DELAY * 2 ** (mirror.consecutive_failures - 1))
-        return max(0.0, mirror.last_failure_at + delay - time.monotonic())
+        return float(max(0.0, mirror.last_failure_at + delay - time.monotonic()))
 
     async def _run(
         self,

@@ -98,7 +98,7 @@ class ItemWriter:
 
     def backoff(self, attempt: int) -> float:
         """Full jitter: a random delay up to an exponentially growing, capped bound."""
-        return self._jitter() * min(UNPROCESSED_MAX_DELAY, UNPROCESSED_BASE_DELAY * 2**attempt)
+        return float(self._jitter() * min(UNPROCESSED_MAX_DELAY, UNPROCESSED_BASE_DELAY * 2**attempt))
 
     def _stop_when_asked(self, deadline: float | None) -> None:
         if self._stop.is_set() or (deadline is not None and time.monotonic() > deadline):

@@ -36,7 +36,7 @@ KPI_DESCRIPTIONS: dict[str, str] = {
 
 
 def _total(items: Iterable[Item], field: str) -> float:
-    return sum(item[field] for item in items)
+    return float(sum(item[field] for item in items))
 
 
 def _percent(part: float, whole: float) -> float:
@@ -80,7 +80,7 @@ def pipeline_value(snapshot: Snapshot) -> float:
 
 def weighted_pipeline_value(snapshot: Snapshot) -> float:
     """Value of the open leads weighted by their probability, USD."""
-    return sum(lead["value"] * lead["probability"] / 100 for lead in open_leads(snapshot))
+    return float(sum(lead["value"] * lead["probability"] / 100 for lead in open_leads(snapshot)))
 
 
 def technician_utilization(snapshot: Snapshot) -> float:

@@ -23,6 +23,9 @@ from prism.app import create_app
 from prism.services import services_of
 from telemetry import configure_logging
 
+# The doors the design card names; `main.app` is made on first use (see __getattr__).
+__all__ = ["create_app", "default_app", "handler", "main"]
+
 logger = logging.getLogger("prism")
 
 

@@ -31,7 +31,7 @@ class ServiceMetrics:
     """The app's own registry (not the global one, so that several apps can live in one process)."""
 
     def __init__(self) -> None:
-        disable_created_metrics()  # `_created` series only add noise to dashboards
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # `_created` series only add noise
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "prism_http_requests", "HTTP requests answered", ["method", "route", "status"], registry=self.registry

@@ -17,7 +17,7 @@ from prism.reporting.thresholds import HEALTHY_MARGIN, RENEWAL_WINDOW_DAYS, THIN
 
 def annual_gross_profit(snapshot: Snapshot) -> float:
     """Revenue less cost to serve over all clients, per year."""
-    return sum(client["annualRevenue"] - client["annualCosts"] for client in snapshot.items["clients"])
+    return float(sum(client["annualRevenue"] - client["annualCosts"] for client in snapshot.items["clients"]))
 
 
 def top_fifth_revenue_share(snapshot: Snapshot) -> float:

@@ -14,7 +14,7 @@ from prism.reporting.thresholds import LOW_SEAT_USE, RENEWAL_WINDOW_DAYS, SEAT_P
 
 def monthly_license_cost(snapshot: Snapshot) -> float:
     """Monthly cost of every seat of every license."""
-    return sum(license["monthlyCost"] for license in snapshot.items["licenses"])
+    return float(sum(license["monthlyCost"] for license in snapshot.items["licenses"]))
 
 
 def unused_seats(snapshot: Snapshot) -> int:
@@ -24,7 +24,7 @@ def unused_seats(snapshot: Snapshot) -> int:
 
 def wasted_license_spend(snapshot: Snapshot) -> float:
     """Monthly cost of the unused seats: the sum of the licenses' potentialSavings."""
-    return sum(license["potentialSavings"] for license in snapshot.items["licenses"])
+    return float(sum(license["potentialSavings"] for license in snapshot.items["licenses"]))
 
 
 def over_allocated_licenses(snapshot: Snapshot) -> list[Item]:

@@ -14,18 +14,18 @@ from prism.reporting.thresholds import OVERLOADED, TARGET_UTILISATION, UNDERUSED
 
 def billable_hours(snapshot: Snapshot) -> float:
     """Hours billed to clients this month."""
-    return sum(technician["billableHours"] for technician in snapshot.items["technicians"])
+    return float(sum(technician["billableHours"] for technician in snapshot.items["technicians"]))
 
 
 def billable_revenue(snapshot: Snapshot) -> float:
     """Billable hours times hourly rate, all technicians, this month."""
-    return sum(t["billableHours"] * t["hourlyRate"] for t in snapshot.items["technicians"])
+    return float(sum(t["billableHours"] * t["hourlyRate"] for t in snapshot.items["technicians"]))
 
 
 def revenue_gap_to_target(technician: Item) -> float:
     """Revenue a technician below the utilisation target would add by reaching it."""
     missing_hours = technician["totalHours"] * TARGET_UTILISATION / 100 - technician["billableHours"]
-    return max(0.0, missing_hours) * technician["hourlyRate"]
+    return float(max(0.0, missing_hours) * technician["hourlyRate"])
 
 
 class ResourceNarrative(Narrative):

@@ -25,12 +25,12 @@ def year_elapsed(snapshot: Snapshot) -> float:
 
 def annual_budget(snapshot: Snapshot) -> float:
     """Annual budget of all departments."""
-    return sum(department["budget"] for department in snapshot.items["departments"])
+    return float(sum(department["budget"] for department in snapshot.items["departments"]))
 
 
 def spent_year_to_date(snapshot: Snapshot) -> float:
     """Spend of all departments this year to date."""
-    return sum(department["spent"] for department in snapshot.items["departments"])
+    return float(sum(department["spent"] for department in snapshot.items["departments"]))
 
 
 def spend_pace(snapshot: Snapshot) -> float:
@@ -40,7 +40,7 @@ def spend_pace(snapshot: Snapshot) -> float:
 
 def month_variance(snapshot: Snapshot) -> float:
     """Monthly budget less this month's spend, all departments (negative when over)."""
-    return sum(department["variance"] for department in snapshot.items["departments"])
+    return float(sum(department["variance"] for department in snapshot.items["departments"]))
 
 
 def over_monthly_budget(snapshot: Snapshot) -> list[Item]:
@@ -51,7 +51,7 @@ def over_monthly_budget(snapshot: Snapshot) -> list[Item]:
 
 def projected_year_end(department: Item, elapsed: float) -> float:
     """A department's spend at year end if it keeps its pace so far."""
-    return department["spent"] / (elapsed / 100) if elapsed else department["spent"]
+    return float(department["spent"] / (elapsed / 100) if elapsed else department["spent"])
 
 
 class SpendNarrative(Narrative):
