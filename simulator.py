@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-
-import orjson
 
 import data_generator as dg
 from config import Settings, now_utc
 from events import EventLog, event_id, generation_payload, tick_payload
+from fastpath import encode_all
 from history import KpiSeries
-from prism.memo import MemoKey
 
 logger = logging.getLogger("prism.simulator")
 
@@ -38,34 +35,6 @@ EVENT_LOG_MAX = 20_000
 # KPIs of the day before start-up are computed in the background, within this much CPU time.
 BACKFILL_SPAN = timedelta(hours=24)
 BACKFILL_BUDGET_SECONDS = 6.0
-
-
-@dataclass(frozen=True, slots=True)
-class Encoded:
-    """One entity list as JSON bytes, with its entity tag."""
-
-    body: bytes
-    etag: str
-
-
-ENCODED_LIST: MemoKey[Encoded] = MemoKey("encoded list")
-
-
-def encode_list(snapshot: dg.Snapshot, kind: str) -> Encoded:
-    """The JSON of an entity list of a snapshot, encoded once and kept with the snapshot."""
-    cached = snapshot.cache.get(ENCODED_LIST, kind)
-    if cached is None:
-        body = orjson.dumps(snapshot.items[kind])
-        digest = hashlib.blake2b(body, digest_size=12).hexdigest()
-        cached = snapshot.cache.put(ENCODED_LIST, Encoded(body, f'"{digest}"'), kind)
-    return cached
-
-
-def encode_all(snapshot: dg.Snapshot) -> dg.Snapshot:
-    """Encode every list of a snapshot, so that requests only copy bytes."""
-    for kind in dg.ENTITY_KINDS:
-        encode_list(snapshot, kind)
-    return snapshot
 
 
 class Simulator:

@@ -18,8 +18,9 @@ from pydantic import TypeAdapter
 import data_generator as dg
 import main
 from config import Settings
+from fastpath import encode_list
 from models import ENTITY_MODELS
-from simulator import Simulator, encode_list
+from simulator import Simulator
 from tests.support import SEED, make_settings
 from tests.support.servers import running_service
 
