@@ -288,10 +288,3 @@ class Simulator:
 def revision_at(moment: datetime) -> int:
     """The revision of a generation a person changed at this moment."""
     return int(moment.timestamp() * 1000)
-
-
-def tick_span(generation: dg.Generation, start: datetime, end: datetime, step: timedelta) -> range:
-    """Tick numbers from start to end (inclusive) every `step`, at least one tick apart."""
-    first, last = generation.tick_at(start), generation.tick_at(end)
-    stride = max(1, round(step.total_seconds() / generation.interval))
-    return range(first, last + 1, stride)
