@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from data_generator import ENTITY_KINDS
+from rules import ENTITY_KINDS, SINGULAR
 
 MAX_ENTITY_COUNT = 100_000
 
@@ -77,6 +77,11 @@ class Settings(BaseSettings):
         description="Ticks the DynamoDB writer's lease lasts unrenewed: with several processes, the time a dead "
         "writer's successor waits before it takes over.",
     )
+    dynamodb_fenced_writes: bool = Field(
+        True,
+        description="Write items in transactions fenced by the writer's lease, so that DynamoDB refuses a late write "
+        "of a writer that lost it (twice the write units of batches); false writes batches, unfenced.",
+    )
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
     api_key: SecretStr | None = Field(None, description="When set, POST endpoints need it in `X-API-Key`.")
@@ -138,7 +143,7 @@ class Settings(BaseSettings):
     @property
     def entity_counts(self) -> dict[str, int]:
         """Configured number of items per entity, keyed by the entity's plural name."""
-        return {name: getattr(self, f"{name[:-1]}_count") for name in ENTITY_KINDS}
+        return {kind: getattr(self, f"{SINGULAR[kind]}_count") for kind in ENTITY_KINDS}
 
     @property
     def interval_label(self) -> str:

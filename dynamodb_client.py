@@ -2,7 +2,8 @@
 
 `DynamoMirror` does the work, one sync at a time, in a worker thread: it remembers what the last successful
 write of every item was, so a sync sends only what changed and what could not be written stays pending.
-Its lifetime on the event loop, and which process writes, are `dynamodb_sync.py`'s.
+Its lifetime on the event loop, and which process writes, are `dynamodb_sync.py`'s; how the writes travel
+(batches, or transactions fenced by the writer's lease) is `dynamodb_writes.py`'s.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 import data_generator as dg
 from config import Settings, now_utc
+from dynamodb_writes import ItemWriter, MirrorError, Write
 from kpis import compute_kpis
-from lease import LeaseLost
+from lease import LeaseLost, WriterLease
 
 logger = logging.getLogger("prism.dynamodb")
 
@@ -37,15 +39,10 @@ ClientFactory = Callable[[Settings], DynamoDBClient]
 Attribute = dict[str, Any]
 
 METRICS = "metrics"
-BATCH_SIZE = 25  # BatchWriteItem's limit
 # A dead endpoint must fail a sync in seconds: short timeouts, few attempts (DynamoDB's own backoff is 25 ms).
 CONNECT_TIMEOUT_SECONDS = 2
 READ_TIMEOUT_SECONDS = 5
 MAX_ATTEMPTS = 3
-# Items DynamoDB leaves unprocessed are sent again after full-jitter exponential backoff, this many times.
-UNPROCESSED_ATTEMPTS = 8
-UNPROCESSED_BASE_DELAY = 0.05
-UNPROCESSED_MAX_DELAY = 2.0
 # Tables are checked (exist, same table as before) on the first sync, after a failure, on every manual
 # sync and at least this often; a table that was re-created is scanned and refilled.
 CHECK_EVERY_SECONDS = 300.0
@@ -53,11 +50,10 @@ TABLE_WAIT = {"Delay": 1, "MaxAttempts": 120}
 METRIC_TTL = timedelta(days=7)
 # KPI points waiting for DynamoDB are kept up to this many; beyond it the oldest are dropped and counted.
 MAX_PENDING_METRICS = 50_000
-_IAM_HINT = "the role needs dynamodb:DescribeTable, CreateTable, UpdateTimeToLive, Scan and BatchWriteItem"
-
-
-class MirrorError(Exception):
-    """A sync could not finish; the message says why in one line."""
+_IAM_HINT = (
+    "the role needs dynamodb:DescribeTable, CreateTable, UpdateTimeToLive, Scan, GetItem, PutItem, UpdateItem, "
+    "DeleteItem, ConditionCheckItem and BatchWriteItem"
+)
 
 
 def disabled_reason(settings: Settings) -> str | None:
@@ -173,16 +169,6 @@ def describe_error(exc: BaseException) -> str:
 # --- the mirror (worker thread) ---------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Write:
-    """One PutRequest or DeleteRequest, with what to remember once it has landed."""
-
-    kind: str
-    key: str
-    request: Callable[[], dict[str, Any]]
-    digest: bytes | None = None
-
-
 @dataclass
 class SyncOutcome:
     """What one sync did."""
@@ -195,6 +181,8 @@ class SyncOutcome:
     duration_ms: float = 0.0
     pending: int = 0
     error: str | None = None
+    # The sync stopped because this process is no longer the writer: not an outage of DynamoDB.
+    lease_lost: bool = False
 
     @property
     def ok(self) -> bool:
@@ -219,8 +207,14 @@ class DynamoMirror:
         self.tables = {kind: f"{prefix}{kind}" for kind in (*dg.ENTITY_KINDS, METRICS)}
         self._kind_of_table = {table: kind for kind, table in self.tables.items()}
         self._stop = threading.Event()
-        self._sleep = sleep or self._stop.wait
-        self._jitter = jitter
+        self._writer = ItemWriter(
+            client,
+            self.tables,
+            unprocessed_keys=self._keys,
+            stop=self._stop,
+            sleep=sleep or self._stop.wait,
+            jitter=jitter,
+        )
         self._sync_lock = threading.Lock()
         # Per entity: item id -> fingerprint of its last successful write (b"" when its content is unknown).
         self._written: dict[str, dict[str, bytes]] = {kind: {} for kind in dg.ENTITY_KINDS}
@@ -232,7 +226,8 @@ class DynamoMirror:
         self._checked_at: float | None = None
         # While a sync runs for the lease's holder: raises LeaseLost unless the lease still allows a write.
         self._gate: Callable[[], None] | None = None
-        client.meta.events.register("before-send.dynamodb.BatchWriteItem", self._before_send)
+        for operation in ("BatchWriteItem", "TransactWriteItems"):
+            client.meta.events.register(f"before-send.dynamodb.{operation}", self._before_send)
         self.syncing = False
         self.items_pending = 0
         self.metrics_dropped = 0
@@ -286,12 +281,14 @@ class DynamoMirror:
         deep: bool = False,
         deadline: float | None = None,
         gate: Callable[[], None] | None = None,
+        fence: WriterLease | None = None,
     ) -> SyncOutcome:
         """Make the tables equal to the snapshot; never raises, the outcome says what happened.
 
         `check` looks at the tables first (they exist and are the ones written before); `deep` also reads every
         item back, so that items changed or deleted behind the mirror's back are written again. `gate` is asked
-        before the sync and right before every write request leaves; it raises to stop the sync there.
+        before the sync and right before every write request leaves; it raises to stop the sync there. With a
+        `fence` the writes are transactions DynamoDB applies only while that lease is held (`dynamodb_writes.py`).
         """
         with self._sync_lock:
             self.syncing = True
@@ -305,9 +302,16 @@ class DynamoMirror:
                 if check or deep or self._check_due():
                     self._check_tables(snapshot, deep=deep)
                     writes = self._plan(snapshot)
-                self._write(writes, outcome, deadline)
+                self._writer.write(
+                    writes,
+                    landed=functools.partial(self._landed, outcome=outcome),
+                    progress=outcome,
+                    deadline=deadline,
+                    fence=fence,
+                )
             except Exception as exc:
                 outcome.error = describe_error(exc)
+                outcome.lease_lost = isinstance(exc, LeaseLost)
                 if not isinstance(exc, BotoCoreError | ClientError | MirrorError | LeaseLost):
                     logger.exception("DynamoDB sync of tick %d failed", snapshot.tick)
             finally:
@@ -345,6 +349,13 @@ class DynamoMirror:
         self.items_written += sum(count for kind, count in outcome.written.items() if kind != METRICS)
         self.items_deleted += sum(outcome.deleted.values())
         self.last_outcome = outcome
+        if outcome.lease_lost:
+            # This process stopped being the writer (the lease logs it): no outage, so neither counted nor backed
+            # off from, though /api/stats says why the sync stopped. What it did not write waits for the holder's
+            # next sync, which reads the tables back first; so does its own next sync as writer.
+            self.last_failure = outcome
+            self._checked_at = None
+            return
         if outcome.ok:
             if self.consecutive_failures:
                 logger.info("DynamoDB sync recovered after %d failed syncs", self.consecutive_failures)
@@ -468,9 +479,9 @@ class DynamoMirror:
         seen[item["id"]] = (item, digest)
         return digest
 
-    def _plan(self, snapshot: dg.Snapshot) -> list[_Write]:
+    def _plan(self, snapshot: dg.Snapshot) -> list[Write]:
         """Puts for items new or changed since their last successful write, deletes for items gone."""
-        writes: list[_Write] = []
+        writes: list[Write] = []
         for kind in dg.ENTITY_KINDS:
             written = self._written[kind]
             seen: dict[str, tuple[dg.Item, bytes]] = {}
@@ -478,49 +489,15 @@ class DynamoMirror:
                 digest = self._fingerprint(kind, item, seen)
                 if written.get(item["id"]) != digest:
                     put = functools.partial(_put_request, item)
-                    writes.append(_Write(kind, item["id"], put, digest))
+                    writes.append(Write(kind, item["id"], put, digest))
             self._seen[kind] = seen
             for gone in written.keys() - seen.keys():
-                writes.append(_Write(kind, gone, functools.partial(_delete_request, gone)))
+                writes.append(Write(kind, gone, functools.partial(_delete_request, gone)))
         self.items_pending = len(writes)
         with self._metrics_lock:
             points = list(self._metrics.items())
-        writes.extend(_Write(METRICS, key, functools.partial(_put_point, point)) for key, point in points)
+        writes.extend(Write(METRICS, key, functools.partial(_put_point, point)) for key, point in points)
         return writes
-
-    def _write(self, writes: list[_Write], outcome: SyncOutcome, deadline: float | None) -> None:
-        for start in range(0, len(writes), BATCH_SIZE):
-            self._send(writes[start : start + BATCH_SIZE], outcome, deadline)
-
-    def _send(self, batch: list[_Write], outcome: SyncOutcome, deadline: float | None) -> None:
-        """One BatchWriteItem, then its unprocessed items again with backoff, up to a bound."""
-        requests = {(write.kind, write.key): write.request() for write in batch}
-        attempt = 0
-        while True:
-            if self._stop.is_set() or (deadline is not None and time.monotonic() > deadline):
-                raise MirrorError("sync stopped: the service is shutting down")
-            grouped: dict[str, list[dict[str, Any]]] = {}
-            for write in batch:
-                grouped.setdefault(self.tables[write.kind], []).append(requests[(write.kind, write.key)])
-            response = self.client.batch_write_item(RequestItems=grouped)
-            outcome.retries += response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
-            unprocessed = set(self._keys(response.get("UnprocessedItems") or {}))
-            self._landed([write for write in batch if (write.kind, write.key) not in unprocessed], outcome)
-            batch = [write for write in batch if (write.kind, write.key) in unprocessed]
-            if not batch:
-                return
-            attempt += 1
-            if attempt >= UNPROCESSED_ATTEMPTS:
-                raise MirrorError(
-                    f"DynamoDB left {len(batch)} items unprocessed after {attempt} attempts (throttled); "
-                    "they stay pending for the next sync"
-                )
-            outcome.retries += 1
-            self._sleep(self._backoff(attempt))
-
-    def _backoff(self, attempt: int) -> float:
-        """Full jitter: a random delay up to an exponentially growing, capped bound."""
-        return self._jitter() * min(UNPROCESSED_MAX_DELAY, UNPROCESSED_BASE_DELAY * 2**attempt)
 
     def _keys(self, unprocessed: Mapping[str, Iterable[Mapping[str, Any]]]) -> Iterable[tuple[str, str]]:
         for table, requests in unprocessed.items():
@@ -535,7 +512,7 @@ class DynamoMirror:
                 else:
                     yield kind, attributes["id"]["S"]
 
-    def _landed(self, writes: list[_Write], outcome: SyncOutcome) -> None:
+    def _landed(self, writes: list[Write], outcome: SyncOutcome) -> None:
         """Remember what DynamoDB accepted: the bookkeeping behind 'changed since the last write'."""
         for write in writes:
             if write.kind == METRICS:

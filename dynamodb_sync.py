@@ -51,11 +51,13 @@ class DynamoDBSync:
         reason: str | None = None,
         region: str | None = None,
         lease: WriterLease | None = None,
+        fenced: bool = True,
     ) -> None:
         self.mirror = mirror
         self.reason = reason
         self.region = region
         self.lease = lease
+        self.fenced = fenced
         self._keeper: asyncio.Task[None] | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._lock = asyncio.Lock()
@@ -92,8 +94,13 @@ class DynamoDBSync:
             poll_every=settings.update_interval_seconds / 2,
             ensure_table=mirror.ensure_metrics_table,
         )
-        logger.info("DynamoDB sync is on: %s, tables %s*", client.meta.endpoint_url, settings.dynamodb_table_prefix)
-        return cls(mirror, region=settings.aws_region, lease=lease)
+        logger.info(
+            "DynamoDB sync is on: %s, tables %s*, %s",
+            client.meta.endpoint_url,
+            settings.dynamodb_table_prefix,
+            "writes fenced by the writer's lease" if settings.dynamodb_fenced_writes else "writes unfenced (batches)",
+        )
+        return cls(mirror, region=settings.aws_region, lease=lease, fenced=settings.dynamodb_fenced_writes)
 
     @property
     def enabled(self) -> bool:
@@ -152,7 +159,7 @@ class DynamoDBSync:
         if mirror is None or mirror.consecutive_failures == 0:
             return 0.0
         delay = min(FAILURE_MAX_DELAY, FAILURE_BASE_DELAY * 2 ** (mirror.consecutive_failures - 1))
-        return max(0.0, mirror.last_failure_at + delay - time.monotonic())
+        return float(max(0.0, mirror.last_failure_at + delay - time.monotonic()))
 
     async def _run(
         self,
@@ -193,7 +200,10 @@ class DynamoDBSync:
             return mirror.sync(snapshot, gate=functools.partial(_raise, exc))  # a failed sync, counted and shown
         if writer:
             fresh = lease.take_check_request()  # just taken, or a reader wrote: read the tables back first
-            return mirror.sync(snapshot, check=check or fresh, deep=deep or fresh, deadline=deadline, gate=lease.guard)
+            fence = lease if self.fenced else None
+            return mirror.sync(
+                snapshot, check=check or fresh, deep=deep or fresh, deadline=deadline, gate=lease.guard, fence=fence
+            )
         mirror.keep_recent_metrics(snapshot.time.timestamp() - KPI_KEPT_LEASES * lease.duration)
         if not manual:
             return None

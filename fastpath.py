@@ -1,7 +1,7 @@
 """Serving bytes the service already holds: validators, gzip, and the shortcut for plain list requests.
 
-A plain `GET /api/{entity}` (no query string) is answered here, before the framework's
-routing, from the JSON the tick encoded. Everything else, and the OpenAPI schema,
+A plain `GET /api/{entity}` (no query string) is answered here, inside request metrics and CORS but
+before the framework's routing, from the JSON the tick encoded. Everything else, and the OpenAPI schema,
 belongs to the FastAPI routes, which produce the very same bytes and headers.
 """
 
@@ -10,19 +10,52 @@ from __future__ import annotations
 import gzip
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 import data_generator as dg
-from simulator import Encoded, Simulator, encode_list
+from prism.memo import MemoKey
+
+if TYPE_CHECKING:
+    from simulator import Simulator
 
 # Below this size gzip saves less than it costs.
 GZIP_MIN_BYTES = 1400
 
 
 def make_etag(body: bytes) -> str:
-    """A strong entity tag for a body."""
+    """A strong entity tag for a body: the only place the service makes one."""
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """One entity list as JSON bytes, with its entity tag."""
+
+    body: bytes
+    etag: str
+
+
+ENCODED_LIST: MemoKey[Encoded] = MemoKey("encoded list")
+
+
+def encode_list(snapshot: dg.Snapshot, kind: str) -> Encoded:
+    """The JSON of an entity list of a snapshot, encoded once and kept with the snapshot."""
+    cached = snapshot.cache.get(ENCODED_LIST, kind)
+    if cached is None:
+        body = orjson.dumps(snapshot.items[kind])
+        cached = snapshot.cache.put(ENCODED_LIST, Encoded(body, make_etag(body)), kind)
+    return cached
+
+
+def encode_all(snapshot: dg.Snapshot) -> dg.Snapshot:
+    """Encode every list of a snapshot, so that requests only copy bytes."""
+    for kind in dg.ENTITY_KINDS:
+        encode_list(snapshot, kind)
+    return snapshot
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
@@ -46,14 +79,17 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
     return False
 
 
+GZIPPED_LIST: MemoKey[bytes] = MemoKey("gzipped list")
+# Status, raw headers and body of a plain list request of one shape.
+PlainListAnswer = tuple[int, tuple[tuple[bytes, bytes], ...], bytes]
+PLAIN_LIST_ANSWER: MemoKey[PlainListAnswer] = MemoKey("plain list answer")
+
+
 def gzipped(snapshot: dg.Snapshot, kind: str) -> bytes:
     """The gzip of an entity list's JSON, compressed once per snapshot."""
-    key = f"gzip:{kind}"
-    body = snapshot.cache.get(key)
-    if body is None:
-        body = gzip.compress(encode_list(snapshot, kind).body, compresslevel=6, mtime=0)
-        snapshot.cache[key] = body
-    return body
+    return snapshot.cache.get_or_build(
+        GZIPPED_LIST, lambda: gzip.compress(encode_list(snapshot, kind).body, compresslevel=6, mtime=0), kind
+    )
 
 
 def response_parts(
@@ -95,8 +131,19 @@ def list_parts(
     )
 
 
+class ShortcutRoute(NamedTuple):
+    """Put in the scope of an answered request, so request metrics label it by its route, as a routed one."""
+
+    path: str
+
+
 class PlainListShortcut:
-    """ASGI middleware answering plain `GET /api/{entity}` from the tick's bytes, CORS headers included."""
+    """ASGI middleware answering a plain `GET /api/{entity}` from the bytes the tick encoded.
+
+    It sits inside request metrics and CORS, which treat its answers as any other (CORS adds its headers
+    to them), and in front of routing, which it skips: nearly every request of a polling dashboard is one
+    of a few shapes, so each answer is built once per snapshot and then only sent.
+    """
 
     def __init__(
         self,
@@ -104,88 +151,50 @@ class PlainListShortcut:
         *,
         kinds: Iterable[str],
         simulator: Callable[[], Simulator | None],
-        allowed_origins: Iterable[str],
-        exposed_headers: Iterable[str],
         enabled: Callable[[], bool],
-        count: Callable[[str, int], None] | None = None,
     ) -> None:
         self.app = app
-        self.paths = {f"/api/{kind}": kind for kind in kinds}
+        self.routes = {f"/api/{kind}": (kind, ShortcutRoute(f"/api/{kind}")) for kind in kinds}
         self.simulator = simulator
-        origins = list(allowed_origins)
-        self.any_origin = "*" in origins
-        self.origins = frozenset(origins)
-        self.exposed = ", ".join(exposed_headers)
         self.enabled = enabled
-        self.count = count
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or scope["query_string"]:
             await self.app(scope, receive, send)
             return
-        kind = self.paths.get(scope["path"])
-        simulator = self.simulator() if kind is not None else None
-        if kind is None or simulator is None or not self.enabled():
+        route = self.routes.get(scope["path"])
+        simulator = self.simulator() if route is not None else None
+        if route is None or simulator is None or not self.enabled():
             await self.app(scope, receive, send)
             return
-        if_none_match = accept_encoding = origin = None
+        kind, scope["route"] = route
+        if_none_match = accept_encoding = None
         for name, value in scope["headers"]:
             if name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
             elif name == b"accept-encoding":
                 accept_encoding = value.decode("latin-1")
-            elif name == b"origin":
-                origin = value.decode("latin-1")
         snapshot = simulator.snapshot
         conditional = if_none_match is not None and etag_matches(if_none_match, encode_list(snapshot, kind).etag)
         wants_gzip = accept_encoding is not None and accepts_gzip(accept_encoding)
-        # Nearly every request is one of a few shapes: build each answer once per snapshot.
-        key = ("raw", kind, conditional, wants_gzip, self._origin_key(origin))
-        answer = snapshot.cache.get(key)
+        shape = (kind, conditional, wants_gzip)
+        answer = snapshot.cache.get(PLAIN_LIST_ANSWER, shape)
         if answer is None:
-            answer = self._answer(snapshot, kind, if_none_match if conditional else None, accept_encoding, origin)
-            snapshot.cache[key] = answer
-        start, body = answer
-        await send(start)
+            answer = snapshot.cache.put(
+                PLAIN_LIST_ANSWER, _plain_list_answer(snapshot, kind, conditional, wants_gzip), shape
+            )
+        status, headers, body = answer
+        # A new list each time: the middlewares outside add their headers to it.
+        await send({"type": "http.response.start", "status": status, "headers": list(headers)})
         await send({"type": "http.response.body", "body": body})
-        if self.count is not None:
-            self.count(scope["path"], start["status"])
 
-    def _answer(
-        self,
-        snapshot: dg.Snapshot,
-        kind: str,
-        if_none_match: str | None,
-        accept_encoding: str | None,
-        origin: str | None,
-    ) -> tuple[Message, bytes]:
-        request_headers = {"if-none-match": if_none_match, "accept-encoding": accept_encoding}
-        status, headers, body = list_parts(snapshot, kind, {k: v for k, v in request_headers.items() if v is not None})
-        # Like Starlette's CORS middleware, every answer varies on Origin, with or without one: a shared cache
-        # must not hand an answer made without CORS headers to a browser that needs them.
-        headers = [(name, f"{value}, Origin" if name == "vary" else value) for name, value in headers]
-        headers.extend(self._cors(origin))
-        if status != 304:  # a 304 must not claim a length other than the 200's (RFC 9110 8.6)
-            headers.append(("content-length", str(len(body))))
-        start: Message = {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers],
-        }
-        return start, body
 
-    def _origin_key(self, origin: str | None) -> str | None:
-        """The origins that get the same CORS headers share one prebuilt answer (a stranger's too)."""
-        if origin is None or origin in self.origins:
-            return origin
-        return "*" if self.any_origin else "stranger"
-
-    def _cors(self, origin: str | None) -> list[tuple[str, str]]:
-        """The CORS headers Starlette's middleware would add to a simple request (`Vary` is merged in `_answer`)."""
-        if origin is None:
-            return []
-        if self.any_origin:
-            return [("access-control-allow-origin", "*"), ("access-control-expose-headers", self.exposed)]
-        if origin in self.origins:
-            return [("access-control-allow-origin", origin), ("access-control-expose-headers", self.exposed)]
-        return [("access-control-expose-headers", self.exposed)]
+def _plain_list_answer(snapshot: dg.Snapshot, kind: str, conditional: bool, wants_gzip: bool) -> PlainListAnswer:
+    request_headers = {"accept-encoding": "gzip"} if wants_gzip else {}
+    if conditional:
+        request_headers["if-none-match"] = encode_list(snapshot, kind).etag
+    status, headers, body = list_parts(snapshot, kind, request_headers)
+    if status != 304:  # a 304 must not claim a length other than the 200's (RFC 9110 8.6)
+        headers.append(("content-length", str(len(body))))
+    encoded = tuple((name.encode("latin-1"), value.encode("latin-1")) for name, value in headers)
+    return status, encoded, body

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from data_generator import Item, Snapshot
+from prism.memo import MemoKey
 from rules import CLOSED_STAGES
 
 KPI_NAMES: tuple[str, ...] = (
@@ -35,7 +36,7 @@ KPI_DESCRIPTIONS: dict[str, str] = {
 
 
 def _total(items: Iterable[Item], field: str) -> float:
-    return sum(item[field] for item in items)
+    return float(sum(item[field] for item in items))
 
 
 def _percent(part: float, whole: float) -> float:
@@ -79,7 +80,7 @@ def pipeline_value(snapshot: Snapshot) -> float:
 
 def weighted_pipeline_value(snapshot: Snapshot) -> float:
     """Value of the open leads weighted by their probability, USD."""
-    return sum(lead["value"] * lead["probability"] / 100 for lead in open_leads(snapshot))
+    return float(sum(lead["value"] * lead["probability"] / 100 for lead in open_leads(snapshot)))
 
 
 def technician_utilization(snapshot: Snapshot) -> float:
@@ -105,10 +106,15 @@ def active_contracts(snapshot: Snapshot) -> list[Item]:
 
 def compute_kpis(snapshot: Snapshot) -> dict[str, float]:
     """The dashboard's headline figures for one snapshot (memoised on the snapshot)."""
-    cached = snapshot.cache.get("kpis")
-    if cached is not None:
-        return dict(cached)
-    values: dict[str, float] = {
+    values = snapshot.cache.get_or_build(KPIS, lambda: _kpis(snapshot))
+    return dict(values)
+
+
+KPIS: MemoKey[dict[str, float]] = MemoKey("kpis")
+
+
+def _kpis(snapshot: Snapshot) -> dict[str, float]:
+    return {
         "totalMrr": round(total_mrr(snapshot), 2),
         "averageMargin": round(average_margin(snapshot), 2),
         "atRiskClients": len(at_risk_clients(snapshot)),
@@ -120,5 +126,3 @@ def compute_kpis(snapshot: Snapshot) -> dict[str, float]:
         "vendorSpend": round(vendor_spend(snapshot), 2),
         "activeContracts": len(active_contracts(snapshot)),
     }
-    snapshot.cache["kpis"] = values
-    return dict(values)

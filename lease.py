@@ -21,9 +21,18 @@ The contender first saw the beat after the holder sent it, so it takes at the ea
 the holder's last successful renewal was sent, which is a margin after the holder's last write was sent. What
 has to hold is only that two monotonic clocks measure one lease duration alike to within the margin (25 %);
 real clocks drift by parts per million. Each write request is checked against the lease just before it leaves
-(botocore's before-send event, which also covers botocore's own retries); what is not covered is a request that
-takes longer than the margin between that check and DynamoDB applying it. DynamoDB's BatchWriteItem takes no
-condition, so the token cannot fence the item writes themselves.
+(botocore's before-send event, which also covers botocore's own retries).
+
+That check cannot cover a request that spends longer than the margin between leaving and DynamoDB applying it
+(the process paused right after the check, a slow network). The fence covers it: with fenced writes (the
+default, `DYNAMODB_FENCED_WRITES`) the items go in TransactWriteItems whose first action is `condition_check`,
+"holder = me AND token = the token I took", evaluated by DynamoDB when it applies the transaction and isolated
+from the lease's own conditional updates. A taking always adds one to the token, so once another process has
+taken the lease every late transaction of the old holder is refused whole. The check carries no time: DynamoDB's
+conditions cannot read the server's clock, and a "now" written by the sender is frozen in the request, so it
+would pass exactly for the late request it is meant to stop. Skew between clocks thus plays no part in the fence
+at all; time only decides when a holder stops *sending* (the margin above) and when a contender may take over.
+A refusal makes the writer a reader at once (`refused`).
 """
 
 from __future__ import annotations
@@ -85,7 +94,7 @@ def process_id() -> str:
 
 
 def _conditional_failure(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    return bool(exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
 
 
 class WriterLease:
@@ -142,6 +151,29 @@ class WriterLease:
         """Raise LeaseLost unless this process may write now (called right before each write request leaves)."""
         if not self.may_write():
             raise LeaseLost("this process does not hold the writer's lease with time to spare; it writes nothing")
+
+    def condition_check(self) -> dict[str, Any]:
+        """The first action of a fenced write: it holds only while this process has the lease under its token."""
+        self.guard()
+        return {
+            "ConditionCheck": {
+                "TableName": self.table,
+                "Key": LEASE_KEY,
+                "ConditionExpression": "holder = :me AND #token = :token",
+                "ExpressionAttributeNames": {"#token": "token"},
+                "ExpressionAttributeValues": {":me": {"S": self.owner}, ":token": {"N": str(self._token)}},
+            }
+        }
+
+    def refused(self, check: Mapping[str, Any]) -> None:
+        """DynamoDB refused a write behind this check: the lease moved on, so write nothing until it is taken again."""
+        token = int(check["ConditionCheck"]["ExpressionAttributeValues"][":token"]["N"])
+        with self._lock:
+            if not self._holding or self._token != token:
+                return  # already stepped down, or taken again since under a new token
+            self._holding = False
+            self.view = None
+            self._log_role_change()
 
     def expires_at(self) -> datetime | None:
         """When the lease runs out: by this process's own reckoning when it holds it, else as the holder wrote."""

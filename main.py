@@ -20,8 +20,11 @@ from fastapi import FastAPI
 
 from config import Settings, SettingsError, load_settings
 from prism.app import create_app
-from simulator import Simulator
+from prism.services import services_of
 from telemetry import configure_logging
+
+# The doors the design card names; `main.app` is made on first use (see __getattr__).
+__all__ = ["create_app", "default_app", "handler", "main"]
 
 logger = logging.getLogger("prism")
 
@@ -70,12 +73,12 @@ def main() -> None:
         """uvicorn's server, telling the app when a stop signal arrives so that live streams end at once."""
 
         def handle_exit(self, sig: int, frame: Any) -> None:
-            simulator: Simulator | None = getattr(app.state, "simulator", None)
+            simulator = services_of(app).started
             if simulator is not None:
                 simulator.begin_shutdown()
             super().handle_exit(sig, frame)
 
-    settings: Settings = app.state.settings
+    settings = services_of(app).settings
     config = uvicorn.Config(
         app,
         host=settings.host,

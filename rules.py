@@ -7,7 +7,21 @@ derives from `marginPercentage` itself.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
+
+EntityKind = Literal["clients", "licenses", "leads", "technicians", "departments", "vendors", "contracts"]
+# The seven lists, in the order the API and the tables present them.
+ENTITY_KINDS: tuple[str, ...] = get_args(EntityKind)
+# One item of each kind, in the API's words ("no technician with id ...", `getTechnician`, TECHNICIAN_COUNT).
+SINGULAR: dict[str, str] = {
+    "clients": "client",
+    "licenses": "license",
+    "leads": "lead",
+    "technicians": "technician",
+    "departments": "department",
+    "vendors": "vendor",
+    "contracts": "contract",
+}
 
 ClientStatus = Literal["Active", "At Risk"]
 ChurnRisk = Literal["Low", "Medium", "High"]

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-
-import orjson
+from dataclasses import replace
+from datetime import datetime
 
 import data_generator as dg
 from config import Settings, now_utc
 from events import EventLog, event_id, generation_payload, tick_payload
+from fastpath import encode_all
 from history import KpiSeries
 
 logger = logging.getLogger("prism.simulator")
@@ -34,33 +32,6 @@ HISTORY_CACHE_SIZE = 16
 # The change feed replays the last hour of ticks to a reconnecting client (bounded for tiny intervals).
 EVENT_LOG_SPAN_SECONDS = 3600
 EVENT_LOG_MAX = 20_000
-
-
-@dataclass(frozen=True, slots=True)
-class Encoded:
-    """One entity list as JSON bytes, with its entity tag."""
-
-    body: bytes
-    etag: str
-
-
-def encode_list(snapshot: dg.Snapshot, kind: str) -> Encoded:
-    """The JSON of an entity list of a snapshot, encoded once and kept with the snapshot."""
-    key = f"json:{kind}"
-    cached = snapshot.cache.get(key)
-    if cached is None:
-        body = orjson.dumps(snapshot.items[kind])
-        digest = hashlib.blake2b(body, digest_size=12).hexdigest()
-        cached = Encoded(body, f'"{digest}"')
-        snapshot.cache[key] = cached
-    return cached
-
-
-def encode_all(snapshot: dg.Snapshot) -> dg.Snapshot:
-    """Encode every list of a snapshot, so that requests only copy bytes."""
-    for kind in dg.ENTITY_KINDS:
-        encode_list(snapshot, kind)
-    return snapshot
 
 
 class Simulator:
@@ -265,7 +236,7 @@ class Simulator:
         run = dg.ScenarioRun(name, current.tick + 1, current.tick + 1 + duration_ticks, target)
         generation = current.generation.with_scenario(run, revision_at(self.clock()))
         adopted = dg.Snapshot(
-            generation, current.tick, current.items, current.next_changes, current.changed, dict(current.cache)
+            generation, current.tick, current.items, current.next_changes, current.changed, current.cache.copy()
         )
         with self._lock:
             if self.snapshot is not current:
@@ -286,10 +257,3 @@ class Simulator:
 def revision_at(moment: datetime) -> int:
     """The revision of a generation a person changed at this moment."""
     return int(moment.timestamp() * 1000)
-
-
-def tick_span(generation: dg.Generation, start: datetime, end: datetime, step: timedelta) -> range:
-    """Tick numbers from start to end (inclusive) every `step`, at least one tick apart."""
-    first, last = generation.tick_at(start), generation.tick_at(end)
-    stride = max(1, round(step.total_seconds() / generation.interval))
-    return range(first, last + 1, stride)

@@ -26,7 +26,7 @@ sys.path.insert(0, str(PROJECT))
 
 import data_generator as dg  # noqa: E402
 from config import load_settings  # noqa: E402
-from simulator import encode_all  # noqa: E402
+from fastpath import encode_all  # noqa: E402
 
 DEFAULT = load_settings(_env_file=None).entity_counts
 HUNDREDFOLD = {kind: count * 100 for kind, count in DEFAULT.items()}

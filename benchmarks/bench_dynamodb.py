@@ -21,8 +21,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
@@ -36,7 +34,7 @@ SEED = 20250115
 @contextmanager
 def moto_server() -> Iterator[str]:
     """moto's DynamoDB server in a subprocess; yields its endpoint."""
-    from tests.servers import free_port
+    from tests.support.servers import free_port, wait_until_answering
 
     port = free_port()
     process = subprocess.Popen(
@@ -46,15 +44,7 @@ def moto_server() -> Iterator[str]:
     )
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{endpoint}/moto-api/", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("moto server did not start") from None
-                time.sleep(0.1)
+        wait_until_answering(f"{endpoint}/moto-api/", process, timeout=20)
         yield endpoint
     finally:
         process.terminate()

@@ -28,7 +28,7 @@ sys.path.insert(0, str(PROJECT))
 import data_generator as dg  # noqa: E402
 import history  # noqa: E402
 from config import load_settings  # noqa: E402
-from simulator import encode_all  # noqa: E402
+from fastpath import encode_all  # noqa: E402
 
 DEFAULT = load_settings(_env_file=None).entity_counts
 SCALES = {"default": 1, "100x": 100, "1000x": 1000}

@@ -1,13 +1,15 @@
 """One writer for many processes: DynamoDB writes per tick with 1, 2 and 4 processes, and the hand-over time.
 
 moto's server runs in this process and logs who sent each request (every service process has an access key of
-its own). For 1, 2 and 4 uvicorn processes on the same tables, at default and 100x counts, it prints the write
-requests and items DynamoDB received per tick once every process agrees on the writer, split into item batches
-and lease writes, the reads, how many processes wrote items, and how many items were written more than once
-(an item at the tick it changed, a KPI point at its time). Then it kills the writer (SIGKILL, and separately
-SIGTERM) and prints the time from the signal to the successor's first item write.
+its own). In both write modes (fenced: TransactWriteItems behind the lease's check, the default; unfenced:
+BatchWriteItem) and for 1, 2 and 4 uvicorn processes on the same tables, at default and 100x counts, it prints
+the write requests and items DynamoDB received per tick once every process agrees on the writer, split into item
+writes (transactions or batches) and lease writes, the reads, how many processes wrote items, how many items were
+written more than once (an item at the tick it changed, a KPI point at its time) and how many item writes DynamoDB
+refused. Then it kills the writer (SIGKILL, and separately SIGTERM) and prints the time from the signal to the
+successor's first item write.
 
-    .venv/bin/python benchmarks/bench_lease.py [--ticks 10] [--rounds 3]
+    .venv/bin/python benchmarks/bench_lease.py [--ticks 10] [--rounds 3] [--scales 1,100] [--modes fenced,unfenced]
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from config import load_settings  # noqa: E402
-from tests.recording_moto import RecordingMoto  # noqa: E402
-from tests.servers import service_process  # noqa: E402
+from rules import SINGULAR  # noqa: E402
+from tests.support.recording_moto import RecordingMoto  # noqa: E402
+from tests.support.servers import service_process  # noqa: E402
 
 SEED = 20250115
 LEASE_TICKS = 4
@@ -49,7 +52,7 @@ def wait_for(condition: Any, timeout: float = 300.0) -> None:
         time.sleep(0.05)
 
 
-def environment(moto: RecordingMoto, key: str, scale: int, interval: float) -> dict[str, str]:
+def environment(moto: RecordingMoto, key: str, scale: int, interval: float, fenced: bool) -> dict[str, str]:
     counts = load_settings(_env_file=None).entity_counts
     return {
         "AWS_ACCESS_KEY_ID": key,
@@ -58,21 +61,24 @@ def environment(moto: RecordingMoto, key: str, scale: int, interval: float) -> d
         "AWS_ENDPOINT_URL_DYNAMODB": moto.endpoint,
         "DYNAMODB_ENABLED": "true",
         "DYNAMODB_LEASE_TICKS": str(LEASE_TICKS),
+        "DYNAMODB_FENCED_WRITES": str(fenced).lower(),
         "SIMULATOR_SEED": str(SEED),
         "UPDATE_INTERVAL_SECONDS": str(interval),
         "REPORTS_DIR": "/tmp/prism-bench-lease-reports",
-        **{f"{kind[:-1].upper()}_COUNT": str(count * scale) for kind, count in counts.items()},
+        **{f"{SINGULAR[kind].upper()}_COUNT": str(count * scale) for kind, count in counts.items()},
     }
 
 
 @contextmanager
-def processes(moto: RecordingMoto, count: int, scale: int, interval: float) -> Iterator[list[tuple[str, Any, str]]]:
+def processes(
+    moto: RecordingMoto, count: int, scale: int, interval: float, fenced: bool
+) -> Iterator[list[tuple[str, Any, str]]]:
     """`count` service processes, the first one the writer with its first sync done, the others agreeing."""
     with ExitStack() as stack:
         started = []
         for number in range(count):
             key = f"BENCH{number + 1}"
-            env = environment(moto, key, scale, interval)
+            env = environment(moto, key, scale, interval, fenced)
             base, process = stack.enter_context(service_process(env, healthy_within=120))
             started.append((base, process, key))
             if number == 0:
@@ -82,9 +88,11 @@ def processes(moto: RecordingMoto, count: int, scale: int, interval: float) -> I
         yield started
 
 
-def writes_per_tick(moto: RecordingMoto, count: int, scale: int, interval: float, ticks: int) -> dict[str, float]:
+def writes_per_tick(
+    moto: RecordingMoto, count: int, scale: int, interval: float, ticks: int, fenced: bool
+) -> dict[str, float]:
     moto.reset()
-    with processes(moto, count, scale, interval) as started:
+    with processes(moto, count, scale, interval, fenced) as started:
         writer = started[0][0]
         first = stats(writer)["tick"]
         wait_for(lambda: stats(writer)["tick"] >= first + 2)  # past the start-up's own syncs
@@ -92,29 +100,23 @@ def writes_per_tick(moto: RecordingMoto, count: int, scale: int, interval: float
         wait_for(lambda: stats(writer)["tick"] >= start_tick + ticks)
         end_tick = stats(writer)["tick"]
         log = moto.received(since)
-        senders = {entry.sender for entry in log if entry.operation == "BatchWriteItem"}
+        senders = {entry.sender for entry in log if entry.landed}
     elapsed = end_tick - start_tick
     kinds = Counter(
-        "batch" if entry.operation == "BatchWriteItem" else "lease" if entry.on_lease else entry.operation
-        for entry in log
+        "item writes" if entry.writes_items else "lease" if entry.on_lease else entry.operation for entry in log
     )
-    items = sum(entry.items for entry in log)
-    puts = [
-        put_key(table, request)
-        for entry in log
-        if entry.operation == "BatchWriteItem"
-        for table, requests in entry.body["RequestItems"].items()
-        for request in requests
-    ]
-    writes = kinds["batch"] + kinds["lease"] + kinds["PutItem"] + kinds["UpdateItem"]
+    items = sum(entry.items for entry in log if entry.landed)
+    puts = [put_key(table, request) for entry in log if entry.landed for table, request in entry.item_requests()]
+    writes = kinds["item writes"] + kinds["lease"] + kinds["PutItem"] + kinds["UpdateItem"]
     return {
         "write requests": writes / elapsed,
-        "batches": kinds["batch"] / elapsed,
+        "item writes": kinds["item writes"] / elapsed,
         "lease writes": kinds["lease"] / elapsed,
         "items": items / elapsed,
         "reads": (kinds["GetItem"] + kinds["Scan"] + kinds["DescribeTable"]) / elapsed,
         "item writers": len(senders),
         "items written twice": len(puts) - len(set(puts)),
+        "refused": sum(1 for entry in log if entry.writes_items and not entry.landed),
     }
 
 
@@ -129,10 +131,10 @@ def put_key(table: str, request: dict[str, Any]) -> tuple[str, str, str]:
     return table, item["id"]["S"], item["lastUpdated"]["S"]
 
 
-def hand_over(moto: RecordingMoto, how: signal.Signals, interval: float) -> float:
+def hand_over(moto: RecordingMoto, how: signal.Signals, interval: float, fenced: bool) -> float:
     """Seconds from the signal to the writer to the successor's first item write."""
     moto.reset()
-    with processes(moto, 2, 1, interval) as started:
+    with processes(moto, 2, 1, interval, fenced) as started:
         (writer, process, _), (_, _, key) = started
         first = stats(writer)["tick"]
         wait_for(lambda: stats(writer)["tick"] >= first + 2)
@@ -142,12 +144,10 @@ def hand_over(moto: RecordingMoto, how: signal.Signals, interval: float) -> floa
         process.wait(timeout=60)
 
         def successor_wrote() -> bool:
-            return any(e.sender == key and e.operation == "BatchWriteItem" for e in moto.received(since))
+            return any(e.sender == key and e.landed for e in moto.received(since))
 
         wait_for(successor_wrote, timeout=120)
-        first_write = min(
-            e.arrived for e in moto.received(since) if e.sender == key and e.operation == "BatchWriteItem"
-        )
+        first_write = min(e.arrived for e in moto.received(since) if e.sender == key and e.landed)
     return first_write - signalled
 
 
@@ -155,27 +155,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ticks", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--scales", default="1,100", help="entity count multiples, comma-separated")
+    parser.add_argument("--modes", default="fenced,unfenced", help="write modes, comma-separated")
     args = parser.parse_args()
+    scales = [int(scale) for scale in args.scales.split(",")]
+    modes = [mode.strip() == "fenced" for mode in args.modes.split(",")]
     moto = RecordingMoto()
     moto.start()
     try:
-        for scale, interval in ((1, 1.0), (100, 5.0)):
-            print(f"\n{scale}x counts, {interval:g} s ticks, lease {LEASE_TICKS} ticks: DynamoDB per tick")
-            for count in (1, 2, 4):
-                figures = writes_per_tick(moto, count, scale, interval, args.ticks)
-                shown = ", ".join(f"{name} {value:.2f}" for name, value in figures.items())
-                print(f"  {count} process{'es' if count > 1 else ''}: {shown}", flush=True)
+        for fenced in modes:
+            mode = "fenced (TransactWriteItems)" if fenced else "unfenced (BatchWriteItem)"
+            for scale in scales:
+                interval = 1.0 if scale == 1 else 5.0
+                print(f"\n{mode}, {scale}x counts, {interval:g} s ticks, lease {LEASE_TICKS} ticks: DynamoDB per tick")
+                for count in (1, 2, 4):
+                    figures = writes_per_tick(moto, count, scale, interval, args.ticks, fenced)
+                    shown = ", ".join(f"{name} {value:.2f}" for name, value in figures.items())
+                    print(f"  {count} process{'es' if count > 1 else ''}: {shown}", flush=True)
         interval = 1.0
         print(
             f"\nhand-over, 2 processes, {interval:g} s ticks, lease {LEASE_TICKS} ticks ({LEASE_TICKS * interval:g} s)"
         )
-        for how in (signal.SIGKILL, signal.SIGTERM):
-            times = [hand_over(moto, how, interval) for _ in range(args.rounds)]
-            print(
-                f"  {how.name}: signal to the successor's first item write: median {statistics.median(times):.2f} s, "
-                f"max {max(times):.2f} s ({', '.join(f'{t:.2f}' for t in times)})",
-                flush=True,
-            )
+        for fenced in modes:
+            for how in (signal.SIGKILL, signal.SIGTERM):
+                times = [hand_over(moto, how, interval, fenced) for _ in range(args.rounds)]
+                print(
+                    f"  {'fenced' if fenced else 'unfenced'}, {how.name}: signal to the successor's first item write: "
+                    f"median {statistics.median(times):.2f} s, max {max(times):.2f} s "
+                    f"({', '.join(f'{t:.2f}' for t in times)})",
+                    flush=True,
+                )
     finally:
         moto.stop()
 

@@ -41,8 +41,8 @@ import report_generator as rg  # noqa: E402
 from benchmarks.machine import load_average, wait_until_quiet  # noqa: E402
 from models import ReportRequest  # noqa: E402
 from simulator import Simulator  # noqa: E402
-from tests.conftest import make_settings  # noqa: E402
-from tests.servers import free_port, wait_until_healthy  # noqa: E402
+from tests.support import make_settings  # noqa: E402
+from tests.support.servers import free_port, wait_until_healthy  # noqa: E402
 
 LIST_PATHS = ("/api/clients", "/api/licenses", "/api/leads", "/api/technicians", "/api/vendors")
 

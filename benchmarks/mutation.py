@@ -28,7 +28,7 @@ TARGET_KILLED = 90.0
 # The report pages' own measures (prism/reporting/pages/*.py; the KPI arithmetic they share is kpis.py, mutated
 # whole) and the small helpers of prism/reporting/text.py they are made of. The chart functions are left out: most
 # of their ~1,000 mutants change colours and layout, which no number shows (their data is checked by
-# tests/test_report_oracles.py all the same).
+# tests/api/test_report_oracles.py all the same).
 REPORT_FUNCTIONS = (
     "share_pct",
     "mean",

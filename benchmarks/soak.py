@@ -27,7 +27,7 @@ import time
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import boto3
 import httpx
@@ -38,6 +38,7 @@ sys.path.insert(0, str(PROJECT))
 
 import data_generator as dg  # noqa: E402
 from benchmarks.machine import load_average  # noqa: E402
+from models import PageType  # noqa: E402
 
 SINGLE_PATHS = [
     "/",
@@ -49,14 +50,7 @@ SINGLE_PATHS = [
     "/api/clients?status=Active&sort=marginPercentage&order=desc&limit=5",
 ]
 ITEM_HISTORY_QUERY = "?step=30s"
-PAGE_TYPES = [
-    "client-profitability",
-    "software-license",
-    "sales-pipeline",
-    "resource-allocation",
-    "departmental-spend",
-    "vendor-management",
-]
+PAGE_TYPES = get_args(PageType)
 SEED = 424242
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-2"}
 

@@ -1,8 +1,8 @@
 """The app factory and its lifespan: one simulator, its DynamoDB mirror and the listeners that tie them
 (tick metrics, generation sharing between processes), the middleware stack and the routers.
 
-The stack, outermost first: the plain-list shortcut (`api/middleware.serve_plain_lists_first`), request
-metrics, CORS, the body-size limit, then FastAPI's routing with its error handlers (`api/errors`).
+The stack, outermost first: request metrics, CORS, the body-size limit, the plain-list shortcut (each
+explained in `api/middleware.add_middlewares`), then FastAPI's routing with its error handlers (`api/errors`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 from fastapi import Depends, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 import data_generator as dg
@@ -26,12 +25,13 @@ from models import (
 )
 from prism.api.deps import rehearse, require_whole_numbers
 from prism.api.errors import install_error_handlers
-from prism.api.middleware import EXPOSED_HEADERS, MAX_BODY_BYTES, BodySizeLimit, serve_plain_lists_first
-from prism.api.openapi import install_openapi
+from prism.api.middleware import add_middlewares
+from prism.api.openapi import install_openapi, operation_id
 from prism.api.routes import api_router
 from prism.api.routes.reports import reports_module
+from prism.services import Services
 from simulator import Simulator
-from telemetry import RequestMetrics, ServiceMetrics, StateGauge
+from telemetry import ServiceMetrics, StateGauge
 
 logger = logging.getLogger("prism")
 
@@ -51,10 +51,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        simulator = simulator_factory(settings)
-        app.state.simulator = simulator
-        simulator.add_listener(_observe_tick(app.state.metrics, simulator))
-        dynamodb = app.state.dynamodb = DynamoDBSync.open(settings, dynamodb_factory)
+        simulator = services.started = simulator_factory(settings)
+        simulator.add_listener(_observe_tick(services.metrics, simulator))
+        dynamodb = services.dynamodb = DynamoDBSync.open(settings, dynamodb_factory)
         simulator.add_listener(dynamodb.on_tick)
         share_generation = _generation_sharing(simulator, dynamodb)
         simulator.add_listener(share_generation)
@@ -77,12 +76,15 @@ def create_app(
 
     app = FastAPIOffline(
         title="Prism Data Simulator",
+        generate_unique_id_function=operation_id,
         version="1.0.0",
         summary="Live, realistic business data of a managed-service provider.",
         description=(
             "Simulated clients, software licenses, sales leads, technicians, departments, vendors "
             "and contracts. The data moves every tick like a real business; every value is "
-            "deterministic for the generation's seed and the tick."
+            "deterministic for the generation's seed and the tick.\n\n"
+            "Watch the world move and drive it in the browser: the live console at [/console](/console) "
+            "(the tick clock, KPI tiles and charts, the lists, scenarios, sync and reports; it reads this API)."
         ),
         lifespan=lifespan,
         responses={
@@ -92,26 +94,17 @@ def create_app(
         },
         dependencies=[Depends(require_whole_numbers), Depends(rehearse)],
     )
-    app.state.settings = settings
-    app.state.simulator_factory = simulator_factory
-    # Without a lifespan (AWS Lambda) nothing syncs; the lifespan replaces this with the real mirror.
-    app.state.dynamodb = DynamoDBSync.off(disabled_reason(settings) or "DynamoDB sync runs only in the server")
-    app.state.metrics = metrics = ServiceMetrics()
-    metrics.add_state(lambda: _state_gauges(app))
-    app.add_middleware(BodySizeLimit, limit=MAX_BODY_BYTES)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_methods=["*"],
-        allow_headers=["*"],
-        expose_headers=EXPOSED_HEADERS,
-        max_age=600,
+    services = app.state.services = Services(
+        settings,
+        simulator_factory,
+        DynamoDBSync.off(disabled_reason(settings) or "DynamoDB sync runs only in the server"),
+        metrics := ServiceMetrics(),
     )
-    app.add_middleware(RequestMetrics, metrics=metrics)
+    metrics.add_state(lambda: _state_gauges(services))
+    add_middlewares(app, settings)
     install_error_handlers(app)
     app.include_router(api_router)
     install_openapi(app)
-    serve_plain_lists_first(app, settings)
     return app
 
 
@@ -157,9 +150,9 @@ def _observe_tick(metrics: ServiceMetrics, simulator: Simulator) -> Callable[...
     return observe
 
 
-def _state_gauges(app: FastAPI) -> dict[str, StateGauge]:
+def _state_gauges(services: Services) -> dict[str, StateGauge]:
     """Values read from the service's state each time Prometheus scrapes."""
-    simulator: Simulator | None = getattr(app.state, "simulator", None)
+    simulator = services.started
     if simulator is None:
         return {}
     return {
@@ -169,7 +162,7 @@ def _state_gauges(app: FastAPI) -> dict[str, StateGauge]:
         "prism_last_tick_duration_seconds": ("Time the last tick took", simulator.last_tick_duration_ms / 1000),
         "prism_sse_subscribers": ("Clients following /api/events", simulator.events.subscribers),
         "prism_history_ticks_kept": ("Ticks whose KPIs are kept for /api/history", len(simulator.kpi_series)),
-        **_dynamodb_gauges(app.state.dynamodb),
+        **_dynamodb_gauges(services.dynamodb),
     }
 
 

@@ -1,4 +1,9 @@
-"""Shared fixtures: settings, an app with its lifespan running, and an HTTP client to it."""
+"""Shared fixtures: settings, an app with its lifespan running, an HTTP client to it, and moto.
+
+The tests are grouped by kind: `unit/` (pure functions and objects), `api/` (the real app over httpx),
+`integration/` (moto, other processes, a browser, Node), `property/` (hypothesis and schemathesis).
+What they share lives in `support/`.
+"""
 
 from __future__ import annotations
 
@@ -16,16 +21,15 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from moto import mock_aws
 
 import prism.app
-from config import Settings, load_settings
+from config import Settings
 from main import create_app
-
-SEED = 20250115
+from tests.support import PROJECT, make_settings
 
 # Property tests draw fresh examples on every run; a failure is kept in .hypothesis/ and replayed first next
 # time, and its report prints the `@reproduce_failure` blob (and `@seed`) to replay it anywhere.
 hypothesis_settings.register_profile(
     "prism",
-    database=DirectoryBasedExampleDatabase(Path(__file__).resolve().parent.parent / ".hypothesis" / "examples"),
+    database=DirectoryBasedExampleDatabase(PROJECT / ".hypothesis" / "examples"),
     derandomize=False,
     print_blob=True,
     deadline=None,
@@ -38,11 +42,15 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "prism"))
 prism.app.REPORT_WARM_UP_DELAY_SECONDS = 24 * 3600
 
 
-def make_settings(**overrides: Any) -> Settings:
-    """Settings for a test: a fixed seed, DynamoDB off, nothing read from a `.env`."""
-    values: dict[str, Any] = {"simulator_seed": SEED, "dynamodb_enabled": "false", "_env_file": None}
-    values.update(overrides)
-    return load_settings(**values)
+INTEGRATION = Path(__file__).parent / "integration"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Integration tests (moto, other processes, a browser, Node) are slow by their kind: the quick loop,
+    `-m "not slow"`, is the unit, API and quick property tests."""
+    for item in items:
+        if item.path.is_relative_to(INTEGRATION):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture

@@ -8,11 +8,10 @@ import asyncio
 import functools
 import hmac
 import re
-import threading
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated, get_args
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, status
+from fastapi import Depends, Header, HTTPException, Query, Request, status
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_dependant
 from fastapi.exceptions import RequestValidationError
@@ -20,39 +19,28 @@ from fastapi.routing import APIRoute
 
 from config import Settings
 from dynamodb_sync import DynamoDBSync
+from prism.services import Services, services_of
 from simulator import Simulator
 
-_SERVERLESS_LOCK = threading.Lock()
 
-
-def current_simulator(app: FastAPI) -> Simulator:
-    """The app's simulator; without a lifespan (AWS Lambda), one made on first use that ticks on demand."""
-    simulator: Simulator | None = getattr(app.state, "simulator", None)
-    if simulator is None:
-        with _SERVERLESS_LOCK:
-            simulator = getattr(app.state, "simulator", None)
-            if simulator is None:
-                simulator = app.state.simulator = app.state.simulator_factory(app.state.settings)
-    if not simulator.is_running:
-        simulator.catch_up()
-    return simulator
+def get_services(request: Request) -> Services:
+    """The app's parts."""
+    return services_of(request.app)
 
 
 def get_simulator(request: Request) -> Simulator:
-    """The app's simulator."""
-    return current_simulator(request.app)
+    """The app's simulator (without a lifespan, as on AWS Lambda, one made on first use that ticks on demand)."""
+    return services_of(request.app).simulator
 
 
 def get_settings(request: Request) -> Settings:
     """The app's settings."""
-    settings: Settings = request.app.state.settings
-    return settings
+    return services_of(request.app).settings
 
 
 def get_dynamodb(request: Request) -> DynamoDBSync:
     """The app's DynamoDB mirror (off, with its reason, when sync is not configured)."""
-    dynamodb: DynamoDBSync = request.app.state.dynamodb
-    return dynamodb
+    return services_of(request.app).dynamodb
 
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -61,6 +49,9 @@ Sleep = Callable[[float], Awaitable[None]]
 def get_sleep() -> Sleep:
     """How a rehearsed delay waits (a test records the waits instead of timing them)."""
     return asyncio.sleep
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 SimulatorDep = Annotated[Simulator, Depends(get_simulator)]

@@ -1,10 +1,11 @@
-"""ASGI middlewares: the 413 of a body over 1 MB (never held in memory), and the plain-list shortcut put in
-front of the whole stack, where an unfiltered list costs least (see fastpath.py for what it answers).
+"""The middleware stack (`add_middlewares` says its order and why) and the 413 of a body over 1 MB, never
+held in memory. The plain-list shortcut itself is in fastpath.py, with the bytes it serves.
 """
 
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -13,7 +14,8 @@ from fastpath import PlainListShortcut
 from models import (
     ENTITY_MODELS,
 )
-from prism.api.deps import current_simulator
+from prism.services import services_of
+from telemetry import RequestMetrics
 
 # Headers a browser client may read across origins.
 EXPOSED_HEADERS = ["X-Total-Count", "X-Tick", "ETag", "Content-Disposition"]
@@ -63,19 +65,30 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
-def serve_plain_lists_first(app: FastAPI, settings: Settings) -> None:
-    """Put the plain-list shortcut outside the whole middleware stack, where it costs least."""
-    build_stack = app.build_middleware_stack
+def add_middlewares(app: FastAPI, settings: Settings) -> None:
+    """The stack around the routes, outermost first (Starlette's error middleware is outside them all):
 
-    def build_with_shortcut() -> ASGIApp:
-        return PlainListShortcut(
-            build_stack(),
-            kinds=ENTITY_MODELS,
-            simulator=lambda: current_simulator(app),
-            allowed_origins=settings.cors_origins,
-            exposed_headers=EXPOSED_HEADERS,
-            enabled=lambda: settings.simulated_latency_ms == 0,
-            count=app.state.metrics.count_shortcut,
-        )
-
-    app.build_middleware_stack = build_with_shortcut  # type: ignore[method-assign]
+    1. request metrics (`telemetry.RequestMetrics`), so every answer is counted and timed;
+    2. CORS (Starlette's), so every answer, the shortcut's too, has the same CORS headers;
+    3. the body-size limit, before anything reads a body;
+    4. the plain-list shortcut (`fastpath.PlainListShortcut`), answering `GET /api/{entity}` with no query
+       from the tick's bytes, without routing; with SIMULATED_LATENCY_MS it steps aside, so that the
+       rehearsed delay applies.
+    """
+    services = services_of(app)
+    app.add_middleware(
+        PlainListShortcut,
+        kinds=ENTITY_MODELS,
+        simulator=lambda: services.simulator,
+        enabled=lambda: settings.simulated_latency_ms == 0,
+    )
+    app.add_middleware(BodySizeLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=EXPOSED_HEADERS,
+        max_age=600,
+    )
+    app.add_middleware(RequestMetrics, metrics=services.metrics)

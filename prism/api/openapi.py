@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
 
 from models import ChangeFeedEvent
@@ -21,6 +22,13 @@ REF_TEMPLATE = "#/components/schemas/{model}"
 EVENTS_PATH = "/api/events"
 API_KEY_SCHEME = "ApiKey"
 API_KEY_HEADER = "X-API-Key"
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route's operation id, the name a generated client gives its function: the endpoint's name in
+    camelCase (`get_stats` -> `getStats`), unless the route names one itself (the per-entity routes)."""
+    first, *rest = route.name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
 
 
 def change_feed_schemas() -> dict[str, Any]:

@@ -15,6 +15,7 @@ from history import parse_step, plan_ticks
 from models import (
     ErrorBody,
 )
+from rules import SINGULAR
 from simulator import Simulator
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -145,5 +146,5 @@ def lifetime_of(kind: str, item_id: str, world: dg.World, now: int) -> tuple[int
     life = None if located is None else world.lifetime(kind, *located)
     first = world.generation.first_tick
     if located is None or (life is not None and (life[1] <= first or life[0] > now)):
-        raise HTTPException(404, f"no {kind[:-1]} with id {item_id!r}")
+        raise HTTPException(404, f"no {SINGULAR[kind]} with id {item_id!r}")
     return located[0], range(first, now + 1) if life is None else range(max(first, life[0]), min(now + 1, life[1]))

@@ -13,20 +13,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from prism.reporting.model import (
-    CHART_DPI,
-    CHART_WIDTH_IN,
-    GREY,
-    INK,
-    NAVY,
-    PALETTE,
-    ChartKind,
-    ChartSpec,
-    RenderedChart,
-    Unit,
-)
+from prism.reporting.colours import GREY, INK, NAVY, PALETTE
+from prism.reporting.model import CHART_DPI, CHART_WIDTH_IN, ChartKind, ChartSpec, RenderedChart, Unit
 from prism.reporting.pdf_image import png_pixels
-from prism.reporting.text import format_value, share_pct, shorten
+from prism.reporting.tally import share_pct
+from prism.reporting.text import format_value, shorten
 
 _LIBRARIES_LOCK = threading.Lock()
 
@@ -100,7 +91,7 @@ def draw_chart(spec: ChartSpec) -> RenderedChart:
 
     height = _chart_height(spec)
     figure = Figure(figsize=(CHART_WIDTH_IN, height), dpi=CHART_DPI, facecolor="white")
-    canvas = FigureCanvasAgg(figure)
+    canvas: Any = FigureCanvasAgg(figure)  # its drawing methods are untyped
     axes = figure.add_subplot()
     if not spec.labels or not any(value for series in spec.series for value in series.values):
         axes.set_axis_off()
@@ -179,10 +170,31 @@ def _draw_bars(axes: Any, spec: ChartSpec, horizontal: bool) -> None:
     Both axes are hidden and the words are plain texts: matplotlib's tick machinery would
     cost more than everything else on the chart together.
     """
-    from matplotlib.transforms import blended_transform_factory
+    ends = _bars(axes, spec, horizontal)
+    reference = spec.reference[0] if spec.reference else 0.0
+    limit = max(max(value for _, value, _ in ends), reference) * (1.12 if horizontal else 1.1) or 1.0
+    _write_values(axes, spec, ends, limit, horizontal)
+    _write_categories(axes, spec, limit, horizontal)
+    axes.xaxis.set_visible(False)
+    axes.yaxis.set_visible(False)
+    for side in ("top", "right", "bottom" if horizontal else "left"):
+        axes.spines[side].set_visible(False)
+    axes.spines["left" if horizontal else "bottom"].set_color("#B8C0CC")
+    if spec.reference is not None:
+        line = axes.axvline if horizontal else axes.axhline
+        line(spec.reference[0], color=NAVY, linestyle="--", linewidth=1)
+    _legend(axes, spec)
 
+
+def _grouped(spec: ChartSpec) -> bool:
+    """Whether the series stand side by side (several, not stacked)."""
+    return len(spec.series) > 1 and not spec.stacked
+
+
+def _bars(axes: Any, spec: ChartSpec, horizontal: bool) -> list[tuple[float, float, str]]:
+    """Draw every series' bars; return where each bar that gets a value written ends, and its colour."""
     count, series_count = len(spec.labels), len(spec.series)
-    grouped = series_count > 1 and not spec.stacked
+    grouped = _grouped(spec)
     thickness = 0.74 / series_count if grouped else 0.68
     base = [0.0] * count
     ends: list[tuple[float, float, str]] = []
@@ -200,12 +212,17 @@ def _draw_bars(axes: Any, spec: ChartSpec, horizontal: bool) -> None:
             base = tops
         if grouped or index == series_count - 1:
             ends.extend(zip(spots, tops, colors, strict=True))
-    reference = spec.reference[0] if spec.reference else 0.0
-    limit = max(max(value for _, value, _ in ends), reference) * (1.12 if horizontal else 1.1) or 1.0
-    size = 6.5 if grouped else 7.0
+    return ends
+
+
+def _write_values(
+    axes: Any, spec: ChartSpec, ends: list[tuple[float, float, str]], limit: float, horizontal: bool
+) -> None:
+    """Each bar's value, inside a long bar of a single series, else just past its end."""
+    size = 6.5 if _grouped(spec) else 7.0
     for spot, value, color in ends:
         # A single series' long bars carry their value inside, clear of any reference line.
-        inside = series_count == 1 and value >= 0.22 * limit
+        inside = len(spec.series) == 1 and value >= 0.22 * limit
         text = _compact(value, spec.unit) if value else ""
         ink = _text_color_on(color) if inside else INK
         if horizontal:
@@ -214,6 +231,13 @@ def _draw_bars(axes: Any, spec: ChartSpec, horizontal: bool) -> None:
         else:
             y, align = (value - limit * 0.015, "top") if inside else (value + limit * 0.01, "bottom")
             axes.text(spot, y, text, ha="center", va=align, fontsize=size, color=ink)
+
+
+def _write_categories(axes: Any, spec: ChartSpec, limit: float, horizontal: bool) -> None:
+    """The axes' limits, and each category's name beside its bar (left of it, or under it)."""
+    from matplotlib.transforms import blended_transform_factory
+
+    count = len(spec.labels)
     if horizontal:
         axes.set_xlim(0, limit)
         axes.set_ylim(count - 0.5, -0.5)  # first category on top
@@ -230,15 +254,6 @@ def _draw_bars(axes: Any, spec: ChartSpec, horizontal: bool) -> None:
             axes.text(
                 position, -0.03, shorten(label, 18), transform=names, ha="center", va="top", fontsize=7.5, color=INK
             )
-    axes.xaxis.set_visible(False)
-    axes.yaxis.set_visible(False)
-    for side in ("top", "right", "bottom" if horizontal else "left"):
-        axes.spines[side].set_visible(False)
-    axes.spines["left" if horizontal else "bottom"].set_color("#B8C0CC")
-    if spec.reference is not None:
-        line = axes.axvline if horizontal else axes.axhline
-        line(spec.reference[0], color=NAVY, linestyle="--", linewidth=1)
-    _legend(axes, spec)
 
 
 def _draw_donut(axes: Any, spec: ChartSpec) -> None:

@@ -15,20 +15,11 @@ from typing import Literal
 import data_generator as dg
 from data_generator import Snapshot
 from models import PageType, ReportInsights, ReportRequest
+from prism.memo import MemoKey
 from prism.reporting.charts import draw_chart
-from prism.reporting.model import (
-    PAGE_TYPES,
-    TREND_WINDOW,
-    Figure,
-    Insights,
-    MetricDef,
-    MetricRow,
-    Page,
-    PageContent,
-    Risk,
-    Unit,
-)
-from prism.reporting.pages import EXTRA_FIGURES, PAGES
+from prism.reporting.model import PAGE_TYPES, TREND_WINDOW, Figure, Insights, MetricRow, PageContent, Risk, Unit
+from prism.reporting.pages import PAGES
+from prism.reporting.pages.base import MetricDef, Page
 from prism.reporting.text import format_change, format_value
 
 
@@ -71,24 +62,24 @@ def hour_earlier(snapshot: Snapshot, snapshot_at: Callable[[int], Snapshot]) -> 
 _DOUBLED_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
 
 
+PAGE_CONTENT: MemoKey[PageContent] = MemoKey("report page content")
 _BUILD_LOCKS = {page_type: threading.Lock() for page_type in PAGE_TYPES}
 
 
 def page_content(page_type: PageType, snapshot: Snapshot, earlier: Callable[[], Snapshot]) -> PageContent:
     """Metrics, charts and default insights of a page type for a snapshot, built once per snapshot."""
-    key = f"report:{page_type}"
-    content: PageContent | None = snapshot.cache.get(key)
+    content = snapshot.cache.get(PAGE_CONTENT, page_type)
     if content is None:
         with _BUILD_LOCKS[page_type]:  # two first requests of a tick draw the charts once
-            content = snapshot.cache.get(key)
-            if content is None:
-                content = snapshot.cache[key] = _build_content(page_type, snapshot, earlier())
+            content = snapshot.cache.get_or_build(
+                PAGE_CONTENT, lambda: _build_content(page_type, snapshot, earlier()), page_type
+            )
     return content
 
 
 def _build_content(page_type: PageType, snapshot: Snapshot, earlier: Snapshot) -> PageContent:
     page = PAGES[page_type]
-    figures = measure_figures((*page.metrics, *EXTRA_FIGURES[page_type]), snapshot, earlier)
+    figures = measure_figures((*page.metrics, *page.other_figures), snapshot, earlier)
     return PageContent(
         page_type=page_type,
         title=page.title,

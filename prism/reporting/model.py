@@ -1,106 +1,27 @@
-"""What a report is made of: page types, units, colours, business thresholds, and the frozen records
-(metrics, risks, insights, chart specs, drawn charts, page content) that the other modules pass around.
+"""What a report is made of: page types, units, chart sizes, and the frozen records (metrics, risks,
+insights, chart specs, drawn charts, page content) that the other modules pass around.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, get_args
 
-import rules
-from data_generator import Snapshot
 from models import PageType
 from prism.reporting.pdf_image import PngPixels
 
 PAGE_TYPES: tuple[PageType, ...] = get_args(PageType)
 
-
 TREND_WINDOW = timedelta(hours=1)
-
 
 CHART_DPI = 150
 
-
 CHART_WIDTH_IN = 7.0
-
 
 MAX_CHART_ROWS = 20
 
-
-NAVY = "#1F3A5F"
-
-
-BLUE = "#2F6EBA"
-
-
-TEAL = "#2A9D8F"
-
-
-AMBER = "#E9A23B"
-
-
-RED = "#D1495B"
-
-
-GREEN = "#3C9D5D"
-
-
-GREY = "#8A94A6"
-
-
-PURPLE = "#7B61A8"
-
-
-INK = "#333333"
-
-
-PALETTE = (BLUE, TEAL, AMBER, PURPLE, GREY, RED, GREEN)
-
-
-LEVEL_COLORS = {"critical": "#8E1B2B", "high": RED, "medium": AMBER, "low": GREEN}
-
-
 LEVEL_RANK = {"High": 0, "Medium": 1, "Low": 2}
-
-
-# Business thresholds the default insights are measured against.
-THIN_MARGIN = rules.HIGH_CHURN_MARGIN  # a client below it has High churn risk
-
-
-HEALTHY_MARGIN = 30.0
-
-
-SEAT_PRESSURE = rules.SEAT_PRESSURE  # a license this full is At Risk of running out of seats
-
-
-LOW_SEAT_USE = 70.0
-
-
-TARGET_UTILISATION = 75.0
-
-
-OVERLOADED = 90.0
-
-
-UNDERUSED = 60.0
-
-
-LOW_PERFORMANCE = 75.0
-
-
-POOR_PERFORMANCE = rules.UNDER_REVIEW_BELOW  # a vendor below it is put under review
-
-
-SLA_FLOOR = 90.0
-
-
-STALE_CONTACT_DAYS = 14
-
-
-RENEWAL_WINDOW_DAYS = rules.EXPIRING_WITHIN_DAYS
-
 
 Unit = Literal["money", "percent", "count", "hours", "score"]
 
@@ -217,24 +138,3 @@ class ReportError(Exception):
         super().__init__(reason)
         self.status_code = status_code
         self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class MetricDef:
-    """A key metric: how to measure it on a snapshot, its unit, and which way is good news."""
-
-    label: str
-    unit: Unit
-    better: int  # +1 when a rise is good news, -1 when it is bad news, 0 when neither
-    measure: Callable[[Snapshot], float | None]
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One dashboard's report: its titles, metrics, charts and default insights."""
-
-    dashboard: str
-    title: str
-    metrics: tuple[MetricDef, ...]
-    charts: Callable[[Snapshot], tuple[ChartSpec, ...]]
-    insights: Callable[[Snapshot], Insights]

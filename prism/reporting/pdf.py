@@ -15,8 +15,9 @@ from xml.sax.saxutils import escape
 
 from models import ReportRequest
 from prism.reporting.charts import prepare_matplotlib
+from prism.reporting.colours import GREY, LEVEL_COLORS, NAVY, TEAL
 from prism.reporting.content import merge_insights, merge_metrics
-from prism.reporting.model import GREY, LEVEL_COLORS, NAVY, TEAL, MetricRow, PageContent, RenderedChart, Risk
+from prism.reporting.model import MetricRow, PageContent, RenderedChart, Risk
 from prism.reporting.pdf_image import png_flowable
 from prism.reporting.text import shorten
 

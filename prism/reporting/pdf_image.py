@@ -50,14 +50,9 @@ def png_pixels(png: bytes) -> PngPixels:
 
 
 @cache
-def png_flowable() -> type:
-    """A flowable that puts a PNG's compressed pixels into the PDF untouched.
-
-    ReportLab's own Image decodes a PNG and compresses its pixels again on every document,
-    which would be most of the time of a report whose charts are already drawn.
-    """
+def _png_xobject() -> type:
+    """A PDF image object whose stream is a PNG's compressed scanlines, decoded by the PNG predictor."""
     from reportlab.pdfbase import pdfdoc
-    from reportlab.platypus import Flowable
 
     class HexString(pdfdoc.PDFObject):
         def __init__(self, data: bytes) -> None:
@@ -101,6 +96,20 @@ def png_flowable() -> type:
             result: bytes = stream.format(document)
             return result
 
+    return PngXObject
+
+
+@cache
+def png_flowable() -> type:
+    """A flowable that puts a PNG's compressed pixels into the PDF untouched.
+
+    ReportLab's own Image decodes a PNG and compresses its pixels again on every document,
+    which would be most of the time of a report whose charts are already drawn.
+    """
+    from reportlab.platypus import Flowable
+
+    png_xobject = _png_xobject()
+
     class PngImage(Flowable):
         def __init__(self, pixels: PngPixels, width: float, height: float) -> None:
             super().__init__()
@@ -115,7 +124,7 @@ def png_flowable() -> type:
             document = canvas._doc
             reference = document.getXObjectName(name)
             if document.idToObject.get(reference) is None:
-                image = PngXObject(self.pixels)
+                image = png_xobject(self.pixels)
                 document.Reference(image, reference)
                 document.addForm(name, image)
             canvas._currentPageHasImages = 1

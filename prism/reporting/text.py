@@ -1,15 +1,13 @@
 """Formatting and prose: money, percentages and changes as a reader expects them, and the small helpers
-the pages write their sentences with (plurals, name lists, risk levels, summaries).
+the pages write their sentences with (plurals, verbs, name lists, shortened labels, month names).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from datetime import date, timedelta
+from collections.abc import Callable, Sequence
+from datetime import date
 
-from data_generator import Item, Snapshot
-from prism.reporting.model import LEVEL_RANK, Risk, Unit
+from prism.reporting.model import Unit
 
 
 def usd(amount: float) -> str:
@@ -45,15 +43,6 @@ def format_change(delta: float, unit: Unit) -> str:
     return ("+" if delta > 0 else "−") + size
 
 
-def share_pct(part: float, whole: float) -> float:
-    return part / whole * 100 if whole else 0.0
-
-
-def mean(values: Iterable[float]) -> float:
-    numbers = list(values)
-    return sum(numbers) / len(numbers) if numbers else 0.0
-
-
 def plural_of(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
@@ -76,80 +65,6 @@ def shorten(text: str, limit: int = 30) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def parse_day(text: str) -> date:
-    return date.fromisoformat(text)
-
-
-def is_within(day: str, today: date, days: int) -> bool:
-    return today <= parse_day(day) <= today + timedelta(days=days)
-
-
 def month_label(month: str) -> str:
     year, number = month.split("-")
     return f"{date(int(year), int(number), 1):%b} '{year[2:]}"
-
-
-def next_months(today: date, count: int = 12) -> list[str]:
-    months, year, month = [], today.year, today.month
-    for _ in range(count):
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
-
-
-def by_month(
-    items: Iterable[Item], day_field: str, months: Sequence[str], measure: Callable[[Item], float]
-) -> list[float]:
-    totals = dict.fromkeys(months, 0.0)
-    for item in items:
-        month = item[day_field][:7]
-        if month in totals:
-            totals[month] += measure(item)
-    return [totals[month] for month in months]
-
-
-def totals_by(items: Iterable[Item], key: str, measure: Callable[[Item], float]) -> dict[str, float]:
-    totals: dict[str, float] = defaultdict(float)
-    for item in items:
-        totals[item[key]] += measure(item)
-    return totals
-
-
-def level_above(value: float, high: float, medium: float, low: float) -> str | None:
-    """Level of a risk that grows with the value (None below the lowest threshold)."""
-    for level, threshold in (("High", high), ("Medium", medium), ("Low", low)):
-        if value >= threshold:
-            return level
-    return None
-
-
-def level_below(value: float, high: float, medium: float, low: float) -> str | None:
-    """Level of a risk that grows as the value falls."""
-    return level_above(-value, -high, -medium, -low)
-
-
-def ranked_risks(*candidates: tuple[str | None, str, str]) -> tuple[Risk, ...]:
-    """The risks whose level was reached, most severe first; a clean bill of health otherwise."""
-    risks = [Risk(level, description, action) for level, description, action in candidates if level]
-    if not risks:
-        risks = [
-            Risk(
-                "Low",
-                "No measure crossed its risk threshold in this snapshot.",
-                "Keep the regular review cadence and re-run this report after the next change.",
-            )
-        ]
-    return tuple(sorted(risks, key=lambda risk: LEVEL_RANK[risk.level]))
-
-
-def summary_text(*sentences: str, risks: Sequence[Risk]) -> str:
-    """The sentences, then the most severe risk unless it is Low or the sentences already state it."""
-    text = " ".join(sentence for sentence in sentences if sentence)
-    top = risks[0] if risks else None
-    if top is not None and top.level != "Low" and top.description.split(" (")[0].rstrip(".") not in text:
-        text += f" Top risk ({top.level.lower()}): {top.description}"
-    return text
-
-
-def today_of(snapshot: Snapshot) -> date:
-    return snapshot.time.date()

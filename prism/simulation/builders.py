@@ -381,7 +381,7 @@ class World(WorldCore):
 
         def score(month_key: int, live: float = 0.0) -> float:
             raw = base_perf + 6 * (2 * rng.unit(Ch.PERF_MONTH, month_key) - 1) + live
-            return round(min(100.0, max(0.0, raw)), 1)
+            return float(round(min(100.0, max(0.0, raw)), 1))
 
         current = score(month, 3 * rng.drift(Ch.PERF, tick) - 35 * outage)
         metrics = [{"month": month_label(m), "score": score(m)} for m in range(month - HISTORY_MONTHS + 1, month)]

@@ -19,16 +19,9 @@ from prism.simulation.randomness import Rng
 
 Item = dict[str, Any]
 
-ENTITY_KINDS: tuple[str, ...] = (
-    "clients",
-    "licenses",
-    "leads",
-    "technicians",
-    "departments",
-    "vendors",
-    "contracts",
-)
-ID_PREFIX = {
+ENTITY_KINDS = rules.ENTITY_KINDS
+# Items are named `{prefix}-{n}`.
+ID_PREFIX: dict[str, str] = {
     "clients": "client",
     "licenses": "license",
     "leads": "lead",
@@ -46,7 +39,7 @@ CLIENT_TENURE_TICKS = (2_102_400, 10_512_000)
 CLIENT_SOURING_SHARE = 0.08
 CLIENT_SOURING_TICKS = 172_800
 
-KIND_CODE = {kind: code for code, kind in enumerate(ENTITY_KINDS, start=1)}
+KIND_CODE: dict[str, int] = {kind: code for code, kind in enumerate(ENTITY_KINDS, start=1)}
 
 
 def item_key(kind: str, index: int) -> int:

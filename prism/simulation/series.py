@@ -31,9 +31,9 @@ def _in_order_sum(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
 
 
 def _rounded(values: npt.NDArray[Any], present: npt.NDArray[Any] | bool = True) -> list[float]:
-    """Python's `round(sum, 2)` per tick; a sum over no item is Python's integer 0."""
+    """Python's `round(sum, 2)` per tick; a sum over no item is 0.0 (the KPIs are floats, as kpis.py says)."""
     shown = np.broadcast_to(present, values.shape).tolist()
-    return [round(v, 2) if any_item else 0 for v, any_item in zip(values.tolist(), shown, strict=True)]
+    return [round(v, 2) if any_item else 0.0 for v, any_item in zip(values.tolist(), shown, strict=True)]
 
 
 def _percent(part: npt.NDArray[Any], whole: npt.NDArray[Any]) -> list[float]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
+from prism.memo import Memo, MemoKey
 from prism.simulation.builders import World
 from prism.simulation.generation import (
     ENTITY_KINDS,
@@ -14,6 +14,8 @@ from prism.simulation.generation import (
     Item,
 )
 from prism.simulation.world import Built
+
+BY_ID: MemoKey[Mapping[str, Item]] = MemoKey("items by id")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -25,7 +27,7 @@ class Snapshot:
     items: Mapping[str, tuple[Item, ...]]
     next_changes: Mapping[str, tuple[int | None, ...]] = field(repr=False)
     changed: Mapping[str, tuple[str, ...]] | None = field(default=None, repr=False)
-    cache: dict[object, Any] = field(default_factory=dict, repr=False, compare=False)
+    cache: Memo = field(default_factory=Memo, repr=False, compare=False)
 
     @property
     def time(self) -> datetime:
@@ -39,12 +41,7 @@ class Snapshot:
 
     def by_id(self, kind: str) -> Mapping[str, Item]:
         """The items of an entity keyed by id (built once per snapshot)."""
-        key = f"by_id:{kind}"
-        index = self.cache.get(key)
-        if index is None:
-            index = {item["id"]: item for item in self.items[kind]}
-            self.cache[key] = index
-        return index
+        return self.cache.get_or_build(BY_ID, lambda: {item["id"]: item for item in self.items[kind]}, kind)
 
 
 def compute_snapshot(generation: Generation, tick: int, world: World | None = None) -> Snapshot:

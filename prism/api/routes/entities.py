@@ -32,6 +32,7 @@ from prism.api.params import (
     unprocessable,
 )
 from queries import QueryError, parse_list_query, select
+from rules import SINGULAR
 
 router = APIRouter()
 
@@ -84,17 +85,15 @@ def _list_endpoint(kind: str) -> Callable[..., Any]:
     return list_items
 
 
+ItemIdPath = Annotated[str, Path(max_length=64, description="The item's id.")]
+
+
 def _item_endpoint(kind: str) -> Callable[..., Any]:
-    async def get_item(
-        request: Request,
-        simulator: SimulatorDep,
-        item_id: Annotated[str, Path(max_length=64, description="The item's id.")],
-        at: AtQuery = None,
-    ) -> Response:
+    async def get_item(request: Request, simulator: SimulatorDep, item_id: ItemIdPath, at: AtQuery = None) -> Response:
         snapshot = snapshot_for(simulator, at)
         item = snapshot.by_id(kind).get(item_id)
         if item is None:
-            raise HTTPException(404, f"no {kind[:-1]} with id {item_id!r}")
+            raise HTTPException(404, f"no {SINGULAR[kind]} with id {item_id!r}")
         return json_response(request, orjson.dumps(item), snapshot.tick)
 
     return get_item
@@ -104,7 +103,7 @@ def _item_history_endpoint(kind: str) -> Callable[..., Any]:
     async def item_history(
         request: Request,
         simulator: SimulatorDep,
-        item_id: Annotated[str, Path(max_length=64, description="The item's id.")],
+        item_id: ItemIdPath,
         start: FromQuery = None,
         end: ToQuery = None,
         step: StepQuery = None,
@@ -140,10 +139,9 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "descri
 
 
 for kind, model in ENTITY_MODELS.items():
-    singular = kind[:-1]
-    # Operation ids a generated client names its functions after: listClients, getClient, getClientHistory.
-    name = model.__name__
-    plural = kind[:1].upper() + kind[1:]
+    singular = SINGULAR[kind]
+    # The names give the operation ids a generated client names its functions after (api/openapi.py):
+    # listClients, getClient, getClientHistory.
     router.add_api_route(
         f"/api/{kind}",
         _list_endpoint(kind),
@@ -159,7 +157,6 @@ for kind, model in ENTITY_MODELS.items():
             "gives the number of matches before paging, `X-Tick` the tick, `ETag` the version."
         ),
         name=f"list_{kind}",
-        operation_id=f"list{plural}",
         responses=data_responses(total=True, description=f"A page of {kind}, as a JSON array."),
     )
     router.add_api_route(
@@ -171,7 +168,6 @@ for kind, model in ENTITY_MODELS.items():
         summary=f"One {singular}",
         description=f"The {singular} with this id at the served tick, or at `at`. 404 when there is none.",
         name=f"get_{singular}",
-        operation_id=f"get{name}",
         responses={**DATA_RESPONSES, **_NOT_FOUND},
     )
     router.add_api_route(
@@ -182,7 +178,6 @@ for kind, model in ENTITY_MODELS.items():
         tags=["history"],
         summary=f"One {singular} over time",
         description=f"The {singular} at each step from `from` to `to` (at most {MAX_POINTS} points).",
-        name=f"history_of_{singular}",
-        operation_id=f"get{name}History",
+        name=f"get_{singular}_history",
         responses={**DATA_RESPONSES, **_NOT_FOUND},
     )

@@ -34,10 +34,9 @@ router = APIRouter()
     response_model=HistoryResult,
     tags=["history"],
     summary="Dashboard KPIs over time",
-    operation_id="getHistory",
     responses=DATA_RESPONSES,
 )
-async def history(
+async def get_history(
     request: Request, simulator: SimulatorDep, start: FromQuery = None, end: ToQuery = None, step: StepQuery = None
 ) -> Response:
     """The KPIs of the DynamoDB metrics table as a time series over any range of the generation."""
@@ -68,7 +67,6 @@ async def history(
     response_class=EventSourceResponse,
     tags=["live"],
     summary="Live change feed (server-sent events)",
-    operation_id="streamEvents",
     responses={
         200: {
             "description": "A `text/event-stream`: each event as `ChangeFeedEvent` describes it, its `data:` line "
@@ -77,7 +75,7 @@ async def history(
         }
     },
 )
-async def events(
+async def stream_events(
     simulator: SimulatorDep,
     last_event_id: Annotated[str | None, Header(max_length=128)] = None,
 ) -> AsyncIterator[ServerSentEvent]:

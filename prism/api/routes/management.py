@@ -15,17 +15,14 @@ from models import (
 from prism.api.deps import ApiKeyGuard, DynamoDBDep, SimulatorDep
 from prism.api.params import ERROR_RESPONSES
 
-router = APIRouter()
+# Both change what every client sees: guarded by API_KEY.
+router = APIRouter(tags=["management"], dependencies=ApiKeyGuard, responses=ERROR_RESPONSES)
 
 
 @router.post(
     "/api/regenerate",
     response_model=RegenerateResult,
-    tags=["management"],
     summary="Start a new generation",
-    operation_id="regenerate",
-    dependencies=ApiKeyGuard,
-    responses=ERROR_RESPONSES,
 )
 async def regenerate(simulator: SimulatorDep) -> RegenerateResult:
     """Throw the current world away and serve a fresh one: new seed, epoch now."""
@@ -43,16 +40,12 @@ async def regenerate(simulator: SimulatorDep) -> RegenerateResult:
 @router.post(
     "/api/sync",
     response_model=SyncResult,
-    tags=["management"],
     summary="Sync DynamoDB now",
-    operation_id="syncNow",
-    dependencies=ApiKeyGuard,
     responses={
-        **ERROR_RESPONSES,
         503: {"model": SyncResult, "description": "DynamoDB failed; `error` says why, nothing is lost."},
     },
 )
-async def sync(
+async def sync_now(
     simulator: SimulatorDep,
     dynamodb: DynamoDBDep,
     deep: Annotated[

@@ -19,6 +19,7 @@ from models import (
 )
 from prism.api.deps import ApiKeyGuard, SettingsDep, SimulatorDep
 from prism.api.params import ERROR_RESPONSES, TICK_HEADER
+from prism.services import services_of
 
 router = APIRouter()
 
@@ -32,17 +33,13 @@ def reports_module() -> ModuleType:
 
 def report_limiter(app: FastAPI) -> anyio.CapacityLimiter:
     """The app's bound on reports rendering at once (made on first use, inside the event loop)."""
-    limiter: anyio.CapacityLimiter | None = getattr(app.state, "report_limiter", None)
-    if limiter is None:
-        limiter = app.state.report_limiter = anyio.CapacityLimiter(reports_module().MAX_CONCURRENT_RENDERS)
-    return limiter
+    return services_of(app).report_limiter(lambda: reports_module().MAX_CONCURRENT_RENDERS)
 
 
 @router.post(
     "/api/generate-report",
     tags=["reports"],
     summary="Download a dashboard's report as a PDF",
-    operation_id="generateReport",
     dependencies=ApiKeyGuard,
     response_class=Response,
     responses={
@@ -82,7 +79,7 @@ async def generate_report(
         reports_dir=settings.reports_dir,
         keep=settings.reports_keep,
     )
-    counted = request.app.state.metrics.reports
+    counted = services_of(request.app).metrics.reports
     try:
         # In a worker thread, a bounded number at once: the event loop and the ticks never wait on a PDF.
         report = await anyio.to_thread.run_sync(work, limiter=report_limiter(request.app))

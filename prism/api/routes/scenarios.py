@@ -13,17 +13,15 @@ from models import (
 from prism.api.deps import ApiKeyGuard, SimulatorDep
 from prism.api.params import ERROR_RESPONSES, unprocessable
 
-router = APIRouter()
+router = APIRouter(tags=["scenarios"])
 
 
 @router.get(
     "/api/scenarios",
     response_model=ScenarioCatalogue,
-    tags=["scenarios"],
     summary="Business scenarios",
-    operation_id="listScenarios",
 )
-async def scenarios(simulator: SimulatorDep) -> ScenarioCatalogue:
+async def list_scenarios(simulator: SimulatorDep) -> ScenarioCatalogue:
     """The scenarios that can be started, and the runs of the current generation."""
     snapshot = simulator.snapshot
     return ScenarioCatalogue(
@@ -35,9 +33,7 @@ async def scenarios(simulator: SimulatorDep) -> ScenarioCatalogue:
     "/api/scenarios",
     response_model=ScenarioRunInfo,
     status_code=201,
-    tags=["scenarios"],
     summary="Start a business scenario",
-    operation_id="startScenario",
     dependencies=ApiKeyGuard,
     responses=ERROR_RESPONSES,
 )

@@ -14,13 +14,14 @@ from models import (
 )
 from prism.api.deps import DynamoDBDep, SettingsDep, SimulatorDep
 from prism.api.params import whole_or_fraction
-from telemetry import PROMETHEUS_CONTENT_TYPE, ServiceMetrics
+from prism.services import services_of
+from telemetry import PROMETHEUS_CONTENT_TYPE
 
-router = APIRouter()
+router = APIRouter(tags=["service"])
 
 
-@router.get("/", response_model=RootInfo, tags=["service"], summary="What is running", operation_id="getRoot")
-async def root(simulator: SimulatorDep, settings: SettingsDep) -> RootInfo:
+@router.get("/", response_model=RootInfo, summary="What is running")
+async def get_root(simulator: SimulatorDep, settings: SettingsDep) -> RootInfo:
     """Name of the service, whether it ticks, its interval and the time of the served tick."""
     return RootInfo(
         message="MSP Data Simulator API",
@@ -30,18 +31,14 @@ async def root(simulator: SimulatorDep, settings: SettingsDep) -> RootInfo:
     )
 
 
-@router.get(
-    "/health", response_model=Health, tags=["service"], summary="Liveness and item counts", operation_id="getHealth"
-)
-async def health(simulator: SimulatorDep) -> Health:
+@router.get("/health", response_model=Health, summary="Liveness and item counts")
+async def get_health(simulator: SimulatorDep) -> Health:
     """Healthy whenever the service answers; the counts are those of the served snapshot."""
     return Health(timestamp=dg.iso_time(now_utc()), data_counts=simulator.snapshot.counts)
 
 
-@router.get(
-    "/api/stats", response_model=Stats, tags=["service"], summary="Simulation statistics", operation_id="getStats"
-)
-async def stats(simulator: SimulatorDep, settings: SettingsDep, dynamodb: DynamoDBDep) -> Stats:
+@router.get("/api/stats", response_model=Stats, summary="Simulation statistics")
+async def get_stats(simulator: SimulatorDep, settings: SettingsDep, dynamodb: DynamoDBDep) -> Stats:
     """Counts, the generation and its clock, tick timings and failures, and the DynamoDB mirror's state."""
     snapshot = simulator.snapshot
     generation = snapshot.generation
@@ -68,12 +65,9 @@ async def stats(simulator: SimulatorDep, settings: SettingsDep, dynamodb: Dynamo
 @router.get(
     "/metrics",
     response_class=PlainTextResponse,
-    tags=["service"],
     summary="Prometheus metrics",
-    operation_id="getMetrics",
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition format."}},
 )
-async def prometheus_metrics(request: Request) -> Response:
+async def get_metrics(request: Request) -> Response:
     """Requests and latency per route, ticks, sync results, items pending, reports, SSE subscribers."""
-    metrics: ServiceMetrics = request.app.state.metrics
-    return Response(metrics.exposition(), media_type=PROMETHEUS_CONTENT_TYPE)
+    return Response(services_of(request.app).metrics.exposition(), media_type=PROMETHEUS_CONTENT_TYPE)

@@ -3,45 +3,21 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from datetime import timedelta
 
-from data_generator import Item, Snapshot
+from data_generator import Snapshot
 from kpis import at_risk_clients, average_margin, total_mrr
-from prism.reporting.model import (
-    AMBER,
-    BLUE,
-    GREEN,
-    GREY,
-    HEALTHY_MARGIN,
-    MAX_CHART_ROWS,
-    NAVY,
-    RED,
-    RENEWAL_WINDOW_DAYS,
-    THIN_MARGIN,
-    ChartSpec,
-    Insights,
-    Series,
-)
-from prism.reporting.text import (
-    is_within,
-    join_names,
-    level_above,
-    pct,
-    plural_of,
-    ranked_risks,
-    share_pct,
-    summary_text,
-    today_of,
-    totals_by,
-    usd,
-    verb,
-)
+from prism.reporting.colours import AMBER, BLUE, GREEN, GREY, NAVY, RED
+from prism.reporting.model import MAX_CHART_ROWS, ChartSpec, Series
+from prism.reporting.pages.base import MetricDef, Narrative, Page, RiskRules, Sentences, count_of, total_of
+from prism.reporting.tally import is_within, share_pct, totals_by
+from prism.reporting.text import pct, plural_of, usd, verb
+from prism.reporting.thresholds import HEALTHY_MARGIN, RENEWAL_WINDOW_DAYS, THIN_MARGIN, level_above
 
 
 def annual_gross_profit(snapshot: Snapshot) -> float:
     """Revenue less cost to serve over all clients, per year."""
-    return sum(client["annualRevenue"] - client["annualCosts"] for client in snapshot.items["clients"])
+    return float(sum(client["annualRevenue"] - client["annualCosts"] for client in snapshot.items["clients"]))
 
 
 def top_fifth_revenue_share(snapshot: Snapshot) -> float:
@@ -50,132 +26,140 @@ def top_fifth_revenue_share(snapshot: Snapshot) -> float:
     return share_pct(sum(revenues[: math.ceil(len(revenues) / 5)]), sum(revenues))
 
 
-def _client_names(clients: Sequence[Item]) -> str:
-    return join_names([client["name"] for client in clients])
+class ClientNarrative(Narrative):
+    """What the client-profitability report says about a snapshot: revenue and margins, the clients at risk
+    or on thin margins, how much of the revenue the largest clients bring, renewals and upsell candidates.
+    """
 
+    follow_up = "Next week: re-run this report to confirm that margins are moving the right way."
 
-def client_insights(snapshot: Snapshot) -> Insights:
-    clients = snapshot.items["clients"]
-    today = today_of(snapshot)
-    mrr, margin = total_mrr(snapshot), average_margin(snapshot)
-    at_risk = at_risk_clients(snapshot)
-    by_margin = sorted(clients, key=lambda client: client["marginPercentage"])
-    thin = [client for client in by_margin if client["marginPercentage"] < THIN_MARGIN]
-    exposed = [c for c in clients if c["status"] == "At Risk" or c["churnRisk"] == "High"]
-    exposed_mrr = sum(client["monthlyRecurring"] for client in exposed)
-    by_revenue = sorted(clients, key=lambda client: client["monthlyRecurring"], reverse=True)
-    top_count, top_share = math.ceil(len(clients) / 5), top_fifth_revenue_share(snapshot)
-    renewing = sorted(
-        (c for c in clients if is_within(c["contractEndDate"], today, RENEWAL_WINDOW_DAYS)),
-        key=lambda client: client["contractEndDate"],
-    )
-    upsell = [
-        c
-        for c in clients
-        if c["contractType"] == "Standard" and c["status"] == "Active" and c["marginPercentage"] >= HEALTHY_MARGIN
-    ]
-    findings = [
-        f"Monthly recurring revenue is {usd(mrr)} across {plural_of(len(clients), 'client')}, "
-        f"at an average margin of {pct(margin)}.",
-        f"{plural_of(len(at_risk), 'client')} {verb(len(at_risk))} At Risk"
-        + (
-            f" ({_client_names(at_risk)}), with {usd(sum(c['monthlyRecurring'] for c in at_risk))} of monthly revenue."
-            if at_risk
-            else "."
-        ),
-    ]
-    if by_revenue:
-        largest = by_revenue[0]
-        findings.append(
-            f"The top 20% of clients ({top_count}) bring {pct(top_share)} of revenue; the largest, "
-            f"{largest['name']}, pays {usd(largest['monthlyRecurring'])} a month."
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__(snapshot)
+        clients = self.clients = snapshot.items["clients"]
+        self.mrr, self.margin = total_mrr(snapshot), average_margin(snapshot)
+        self.by_margin = sorted(clients, key=lambda client: client["marginPercentage"])
+        self.at_risk = at_risk_clients(snapshot)
+        self.thin = [client for client in self.by_margin if client["marginPercentage"] < THIN_MARGIN]
+        self.exposed = [c for c in clients if c["status"] == "At Risk" or c["churnRisk"] == "High"]
+        self.by_revenue = sorted(clients, key=lambda client: client["monthlyRecurring"], reverse=True)
+        self.top_share = top_fifth_revenue_share(snapshot)
+        self.renewing = sorted(
+            (c for c in clients if is_within(c["contractEndDate"], self.today, RENEWAL_WINDOW_DAYS)),
+            key=lambda client: client["contractEndDate"],
         )
-        findings.append(
-            f"Margins range from {pct(by_margin[0]['marginPercentage'])} ({by_margin[0]['name']}) to "
-            f"{pct(by_margin[-1]['marginPercentage'])} ({by_margin[-1]['name']}); "
-            f"{plural_of(len(thin), 'client')} {verb(len(thin))} below {THIN_MARGIN:.0f}%."
+        self.upsell = [
+            c
+            for c in clients
+            if c["contractType"] == "Standard" and c["status"] == "Active" and c["marginPercentage"] >= HEALTHY_MARGIN
+        ]
+
+    def summary(self) -> Sentences:
+        return (
+            f"{plural_of(len(self.clients), 'client')} bring {usd(self.mrr)} of monthly recurring revenue at an "
+            f"average margin of {pct(self.margin)}.",
+            f"{plural_of(len(self.at_risk), 'client')} {verb(len(self.at_risk))} At Risk and the top 20% of clients "
+            f"bring {pct(self.top_share)} of revenue.",
         )
-    if renewing:
-        findings.append(
-            f"{plural_of(len(renewing), 'contract')} {verb(len(renewing), 'ends', 'end')} "
-            f"in the next {RENEWAL_WINDOW_DAYS} days, "
-            f"worth {usd(sum(c['monthlyRecurring'] for c in renewing))} a month; the first is {renewing[0]['name']} "
-            f"on {renewing[0]['contractEndDate']}."
+
+    def key_findings(self) -> Sentences:
+        findings = [
+            f"Monthly recurring revenue is {usd(self.mrr)} across {plural_of(len(self.clients), 'client')}, at an "
+            f"average margin of {pct(self.margin)}.",
+            f"{plural_of(len(self.at_risk), 'client')} {verb(len(self.at_risk))} At Risk"
+            + (
+                f" ({self.named(self.at_risk)}), with {usd(sum(c['monthlyRecurring'] for c in self.at_risk))} of "
+                "monthly revenue."
+                if self.at_risk
+                else "."
+            ),
+        ]
+        if self.by_revenue:
+            largest = self.by_revenue[0]
+            findings.append(
+                f"The top 20% of clients ({math.ceil(len(self.clients) / 5)}) bring {pct(self.top_share)} of revenue; "
+                f"the largest, {largest['name']}, pays {usd(largest['monthlyRecurring'])} a month."
+            )
+            findings.append(
+                f"Margins range from {pct(self.by_margin[0]['marginPercentage'])} ({self.by_margin[0]['name']}) to "
+                f"{pct(self.by_margin[-1]['marginPercentage'])} ({self.by_margin[-1]['name']}); "
+                f"{plural_of(len(self.thin), 'client')} {verb(len(self.thin))} below {THIN_MARGIN:.0f}%."
+            )
+        if self.renewing:
+            findings.append(
+                f"{plural_of(len(self.renewing), 'contract')} {verb(len(self.renewing), 'ends', 'end')} in the next "
+                f"{RENEWAL_WINDOW_DAYS} days, worth {usd(sum(c['monthlyRecurring'] for c in self.renewing))} a month; "
+                f"the first is {self.renewing[0]['name']} on {self.renewing[0]['contractEndDate']}."
+            )
+        return findings
+
+    def risks(self) -> RiskRules:
+        exposed_mrr = sum(client["monthlyRecurring"] for client in self.exposed)
+        return (
+            (
+                level_above(share_pct(exposed_mrr, self.mrr), 15, 5, 0.01),
+                f"{usd(exposed_mrr)} of monthly revenue ({pct(share_pct(exposed_mrr, self.mrr))}) comes from clients "
+                f"At Risk or with high churn risk ({self.named(self.exposed)}).",
+                f"Hold account reviews with {self.named(self.exposed)} and agree a recovery plan with each.",
+            ),
+            (
+                level_above(self.top_share, 60, 45, 35),
+                f"Revenue is concentrated: the top 20% of clients bring {pct(self.top_share)} of it.",
+                "Grow mid-sized accounts through cross-selling so that losing one large client cannot hurt as much.",
+            ),
+            (
+                level_above(share_pct(len(self.thin), len(self.clients)), 20, 10, 0.01),
+                f"{plural_of(len(self.thin), 'client')} {verb(len(self.thin), 'runs', 'run')} below a "
+                f"{THIN_MARGIN:.0f}% margin ({self.named(self.thin)}).",
+                f"Reprice or reduce the cost to serve {self.named(self.thin)} at their next review.",
+            ),
         )
-    risks = ranked_risks(
-        (
-            level_above(share_pct(exposed_mrr, mrr), 15, 5, 0.01),
-            f"{usd(exposed_mrr)} of monthly revenue ({pct(share_pct(exposed_mrr, mrr))}) comes from clients At Risk "
-            f"or with high churn risk ({_client_names(exposed)}).",
-            f"Hold account reviews with {_client_names(exposed)} and agree a recovery plan with each.",
-        ),
-        (
-            level_above(top_share, 60, 45, 35),
-            f"Revenue is concentrated: the top 20% of clients bring {pct(top_share)} of it.",
-            "Grow mid-sized accounts through cross-selling so that losing one large client cannot hurt as much.",
-        ),
-        (
-            level_above(share_pct(len(thin), len(clients)), 20, 10, 0.01),
-            f"{plural_of(len(thin), 'client')} {verb(len(thin), 'runs', 'run')} below a {THIN_MARGIN:.0f}% margin "
-            f"({_client_names(thin)}).",
-            f"Reprice or reduce the cost to serve {_client_names(thin)} at their next review.",
-        ),
-    )
-    recommendations = []
-    if thin:
-        recommendations.append(
-            f"Review pricing and cost to serve for {_client_names(thin)}, whose margins are below {THIN_MARGIN:.0f}%."
+
+    def opportunities(self) -> Sentences:
+        return (
+            f"{plural_of(len(self.upsell), 'Standard-tier client')} with healthy margins could move to Premium: "
+            f"{self.named(self.upsell)}."
+            if self.upsell
+            else "",
+            f"Renewals in the next {RENEWAL_WINDOW_DAYS} days ({self.named(self.renewing)}) are a chance to reset "
+            "prices."
+            if self.renewing
+            else "",
+            f"Healthy accounts such as {self.named(self.by_margin[::-1][:2])} are candidates for references and case "
+            "studies."
+            if len(self.by_margin) >= 2
+            else "",
         )
-    if at_risk:
-        recommendations.append(
-            f"Give each At Risk client ({_client_names(at_risk)}) an executive sponsor and track it weekly."
+
+    def recommendations(self) -> Sentences:
+        return (
+            f"Review pricing and cost to serve for {self.named(self.thin)}, whose margins are below {THIN_MARGIN:.0f}%."
+            if self.thin
+            else "",
+            f"Give each At Risk client ({self.named(self.at_risk)}) an executive sponsor and track it weekly."
+            if self.at_risk
+            else "",
+            f"Offer a Premium upgrade to {self.named(self.upsell)}: Standard-tier clients with margins above "
+            f"{HEALTHY_MARGIN:.0f}%."
+            if self.upsell
+            else "",
+            f"Open renewal talks early with {self.named(self.renewing)}, and use them to correct pricing."
+            if self.renewing
+            else "",
+            "Track margin per client monthly, not only revenue, so that unprofitable growth shows early.",
         )
-    if upsell:
-        recommendations.append(
-            f"Offer a Premium upgrade to {_client_names(upsell)}: "
-            f"Standard-tier clients with margins above {HEALTHY_MARGIN:.0f}%."
+
+    def next_actions(self) -> Sentences:
+        return (
+            f"This week: book account reviews with {self.named(self.at_risk or self.thin or self.by_margin[:1])}."
+            if self.clients
+            else "",
+            f"Within 30 days: prepare a cost-to-serve breakdown for the {min(3, len(self.by_margin))} lowest-margin "
+            "clients.",
+            f"Before {(self.today + timedelta(days=30)).isoformat()}: agree renewal terms with "
+            f"{self.named(self.renewing)}."
+            if self.renewing
+            else "",
         )
-    if renewing:
-        recommendations.append(
-            f"Open renewal talks early with {_client_names(renewing)}, and use them to correct pricing."
-        )
-    recommendations.append(
-        "Track margin per client monthly, not only revenue, so that unprofitable growth shows early."
-    )
-    actions = [
-        f"This week: book account reviews with {_client_names(at_risk or thin or by_margin[:1])}." if clients else "",
-        f"Within 30 days: prepare a cost-to-serve breakdown for the {min(3, len(by_margin))} lowest-margin clients.",
-        f"Before {(today + timedelta(days=30)).isoformat()}: agree renewal terms with {_client_names(renewing)}."
-        if renewing
-        else "",
-        "Next week: re-run this report to confirm that margins are moving the right way.",
-    ]
-    opportunities = [
-        f"{plural_of(len(upsell), 'Standard-tier client')} with healthy margins could move to Premium: "
-        f"{_client_names(upsell)}."
-        if upsell
-        else "",
-        f"Renewals in the next {RENEWAL_WINDOW_DAYS} days ({_client_names(renewing)}) are a chance to reset prices."
-        if renewing
-        else "",
-        f"Healthy accounts such as {_client_names(by_margin[::-1][:2])} are candidates for references and case studies."
-        if len(by_margin) >= 2
-        else "",
-    ]
-    return Insights(
-        summary=summary_text(
-            f"{plural_of(len(clients), 'client')} bring {usd(mrr)} of monthly recurring revenue "
-            f"at an average margin of {pct(margin)}.",
-            f"{plural_of(len(at_risk), 'client')} {verb(len(at_risk))} At Risk and the top 20% of clients bring "
-            f"{pct(top_share)} of revenue.",
-            risks=risks,
-        ),
-        key_findings=tuple(findings),
-        risks=risks,
-        opportunities=tuple(text for text in opportunities if text),
-        recommendations=tuple(recommendations),
-        next_actions=tuple(text for text in actions if text),
-    )
 
 
 def client_charts(snapshot: Snapshot) -> tuple[ChartSpec, ...]:
@@ -212,3 +196,33 @@ def client_charts(snapshot: Snapshot) -> tuple[ChartSpec, ...]:
             ),
         ),
     )
+
+
+PAGE = Page(
+    metrics=(
+        MetricDef("Monthly recurring revenue", "money", 1, total_mrr),
+        MetricDef("Average margin", "percent", 1, average_margin),
+        MetricDef("Annual gross profit", "money", 1, annual_gross_profit),
+        MetricDef("Clients at risk", "count", -1, lambda s: len(at_risk_clients(s))),
+        MetricDef("Clients with high churn risk", "count", -1, count_of("clients", lambda c: c["churnRisk"] == "High")),
+        MetricDef("Revenue share of the top 20% of clients", "percent", -1, top_fifth_revenue_share),
+    ),
+    other_figures=(
+        MetricDef("Total clients", "count", 1, count_of("clients")),
+        MetricDef("Annual revenue", "money", 1, total_of("clients", "annualRevenue")),
+        MetricDef("Annual costs", "money", -1, total_of("clients", "annualCosts")),
+        MetricDef("Monthly costs", "money", -1, total_of("clients", "monthlyCosts")),
+        MetricDef(
+            "Monthly profit",
+            "money",
+            1,
+            lambda s: sum(c["monthlyRevenue"] - c["monthlyCosts"] for c in s.items["clients"]),
+        ),
+        MetricDef("Active clients", "count", 1, count_of("clients", lambda c: c["status"] == "Active")),
+        MetricDef("Medium churn risk", "count", -1, count_of("clients", lambda c: c["churnRisk"] == "Medium")),
+    ),
+    dashboard="Client Profitability",
+    title="Client Profitability Report",
+    charts=client_charts,
+    insights=ClientNarrative.write,
+)

@@ -2,158 +2,148 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from data_generator import Item, Snapshot
 from kpis import technician_utilization
-from prism.reporting.model import (
-    AMBER,
-    BLUE,
-    GREEN,
-    GREY,
-    MAX_CHART_ROWS,
-    OVERLOADED,
-    RED,
-    TARGET_UTILISATION,
-    TEAL,
-    UNDERUSED,
-    ChartSpec,
-    Insights,
-    Series,
-)
-from prism.reporting.text import (
-    join_names,
-    level_above,
-    pct,
-    plural_of,
-    ranked_risks,
-    summary_text,
-    totals_by,
-    usd,
-    verb,
-)
+from prism.reporting.colours import AMBER, BLUE, GREEN, GREY, RED, TEAL
+from prism.reporting.model import MAX_CHART_ROWS, ChartSpec, Series
+from prism.reporting.pages.base import MetricDef, Narrative, Page, RiskRules, Sentences, average_of, count_of, total_of
+from prism.reporting.tally import totals_by
+from prism.reporting.text import pct, plural_of, usd, verb
+from prism.reporting.thresholds import OVERLOADED, TARGET_UTILISATION, UNDERUSED, level_above
 
 
 def billable_hours(snapshot: Snapshot) -> float:
     """Hours billed to clients this month."""
-    return sum(technician["billableHours"] for technician in snapshot.items["technicians"])
+    return float(sum(technician["billableHours"] for technician in snapshot.items["technicians"]))
 
 
 def billable_revenue(snapshot: Snapshot) -> float:
     """Billable hours times hourly rate, all technicians, this month."""
-    return sum(t["billableHours"] * t["hourlyRate"] for t in snapshot.items["technicians"])
+    return float(sum(t["billableHours"] * t["hourlyRate"] for t in snapshot.items["technicians"]))
 
 
 def revenue_gap_to_target(technician: Item) -> float:
     """Revenue a technician below the utilisation target would add by reaching it."""
     missing_hours = technician["totalHours"] * TARGET_UTILISATION / 100 - technician["billableHours"]
-    return max(0.0, missing_hours) * technician["hourlyRate"]
+    return float(max(0.0, missing_hours) * technician["hourlyRate"])
 
 
-def _people(technicians: Sequence[Item]) -> str:
-    return join_names([technician["name"] for technician in technicians])
+class ResourceNarrative(Narrative):
+    """What the resource-allocation report says about a snapshot: utilisation against the target, billable
+    revenue and what reaching the target would add, overloaded and underused technicians, uncovered leave.
+    """
 
+    follow_up = "Next week: re-run this report to check utilisation against target."
 
-def resource_insights(snapshot: Snapshot) -> Insights:
-    technicians = snapshot.items["technicians"]
-    utilisation, revenue = technician_utilization(snapshot), billable_revenue(snapshot)
-    hours = billable_hours(snapshot)
-    worked = sum(t["totalHours"] for t in technicians)
-    overloaded = sorted((t for t in technicians if t["utilization"] > OVERLOADED), key=lambda t: -t["utilization"])
-    underused = sorted((t for t in technicians if t["utilization"] < UNDERUSED), key=lambda t: t["utilization"])
-    gap = sum(revenue_gap_to_target(t) for t in technicians)
-    on_leave = [t for t in technicians if t["status"] == "On Leave"]
-    uncovered = [t for t in on_leave if t["activeProjects"] > 0]
-    status = totals_by(technicians, "status", lambda t: 1)
-    earners = sorted(technicians, key=lambda t: t["billableHours"] * t["hourlyRate"], reverse=True)
-    findings = [
-        f"The team billed {hours:,.0f} of {worked:,.0f} hours worked this month: {pct(utilisation)} utilisation "
-        f"against a {TARGET_UTILISATION:.0f}% target.",
-        f"Billable revenue this month is {usd(revenue)}"
-        + (
-            f"; the top earner is {earners[0]['name']} ({earners[0]['role']}) with "
-            f"{usd(earners[0]['billableHours'] * earners[0]['hourlyRate'])}."
-            if earners
-            else "."
-        ),
-        f"{plural_of(len(overloaded), 'technician')} {verb(len(overloaded))} above {OVERLOADED:.0f}% utilisation"
-        + (f" ({_people(overloaded)})." if overloaded else "."),
-        f"{plural_of(len(underused), 'technician')} {verb(len(underused))} below {UNDERUSED:.0f}%"
-        + (f" ({_people(underused)})" if underused else "")
-        + f"; bringing everyone below target up to {TARGET_UTILISATION:.0f}% would add {usd(gap)} of billable revenue.",
-        f"{int(status.get('Available', 0))} available, {int(status.get('Busy', 0))} busy and "
-        f"{int(status.get('On Leave', 0))} on leave, "
-        f"with {sum(t['activeProjects'] for t in technicians)} active projects in all.",
-    ]
-    risks = ranked_risks(
-        (
-            level_above(len(overloaded), 3, 2, 1),
-            f"{plural_of(len(overloaded), 'technician')} {verb(len(overloaded), 'works', 'work')} "
-            f"above {OVERLOADED:.0f}% "
-            f"utilisation ({_people(overloaded)}): a risk of burnout and slipping quality.",
-            f"Move work from {_people(overloaded)} to colleagues with spare capacity.",
-        ),
-        (
-            level_above(len(underused), 4, 2, 1),
-            f"{plural_of(len(underused), 'technician')} {verb(len(underused))} below {UNDERUSED:.0f}% utilisation "
-            f"({_people(underused)}).",
-            f"Assign billable project work or training with a billable follow-up to {_people(underused)}.",
-        ),
-        (
-            level_above(TARGET_UTILISATION - utilisation, 10, 5, 0.01) if technicians else None,
-            f"Team utilisation is {pct(utilisation)}, {TARGET_UTILISATION - utilisation:.1f} points below the "
-            f"{TARGET_UTILISATION:.0f}% target.",
-            "Review non-billable time (internal work, travel) and book it against clients where the contract allows.",
-        ),
-        (
-            "Medium" if uncovered else None,
-            f"{plural_of(len(uncovered), 'technician')} on leave "
-            f"{verb(len(uncovered), 'holds', 'hold')} active projects "
-            f"({_people(uncovered)}).",
-            f"Name a stand-in for each project of {_people(uncovered)}.",
-        ),
-    )
-    available = [t for t in technicians if t["status"] == "Available" and t["utilization"] < TARGET_UTILISATION]
-    recommendations = [
-        f"Rebalance work from {_people(overloaded)} to {_people(available) or 'colleagues with spare capacity'}."
-        if overloaded
-        else "",
-        f"Fill the spare capacity of {_people(underused)} with billable work." if underused else "",
-        f"Aim for {TARGET_UTILISATION:.0f}% utilisation per technician and review it weekly in the resourcing meeting.",
-        "Cross-train technicians on the most requested skills so that work can move between them.",
-    ]
-    actions = [
-        f"This week: move at least one project away from {_people(overloaded)}." if overloaded else "",
-        f"This week: plan billable work for {_people(underused)}." if underused else "",
-        f"Today: name stand-ins for the projects of {_people(uncovered)}." if uncovered else "",
-        "Next week: re-run this report to check utilisation against target.",
-    ]
-    return Insights(
-        summary=summary_text(
-            f"The team of {len(technicians)} is {pct(utilisation)} utilised against a {TARGET_UTILISATION:.0f}% target "
-            f"and billed {usd(revenue)} this month.",
-            f"{plural_of(len(overloaded), 'technician')} {verb(len(overloaded))} overloaded and "
-            f"{plural_of(len(underused), 'technician')} {verb(len(underused))} underused.",
-            risks=risks,
-        ),
-        key_findings=tuple(findings),
-        risks=risks,
-        opportunities=tuple(
-            text
-            for text in (
-                f"Reaching the {TARGET_UTILISATION:.0f}% target across the team "
-                f"would add {usd(gap)} of revenue a month."
-                if gap
-                else "",
-                f"Available technicians ({_people(available)}) can take on new client projects now."
-                if available
-                else "",
-            )
-            if text
-        ),
-        recommendations=tuple(text for text in recommendations if text),
-        next_actions=tuple(text for text in actions if text),
-    )
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__(snapshot)
+        technicians = self.technicians = snapshot.items["technicians"]
+        self.utilisation, self.revenue = technician_utilization(snapshot), billable_revenue(snapshot)
+        self.overloaded = sorted(
+            (t for t in technicians if t["utilization"] > OVERLOADED), key=lambda t: -t["utilization"]
+        )
+        self.underused = sorted(
+            (t for t in technicians if t["utilization"] < UNDERUSED), key=lambda t: t["utilization"]
+        )
+        self.gap = sum(revenue_gap_to_target(t) for t in technicians)
+        self.uncovered = [t for t in technicians if t["status"] == "On Leave" and t["activeProjects"] > 0]
+        self.available = [
+            t for t in technicians if t["status"] == "Available" and t["utilization"] < TARGET_UTILISATION
+        ]
+
+    def summary(self) -> Sentences:
+        return (
+            f"The team of {len(self.technicians)} is {pct(self.utilisation)} utilised against a "
+            f"{TARGET_UTILISATION:.0f}% target and billed {usd(self.revenue)} this month.",
+            f"{plural_of(len(self.overloaded), 'technician')} {verb(len(self.overloaded))} overloaded and "
+            f"{plural_of(len(self.underused), 'technician')} {verb(len(self.underused))} underused.",
+        )
+
+    def key_findings(self) -> Sentences:
+        worked = sum(t["totalHours"] for t in self.technicians)
+        status = totals_by(self.technicians, "status", lambda t: 1)
+        earners = sorted(self.technicians, key=lambda t: t["billableHours"] * t["hourlyRate"], reverse=True)
+        return (
+            f"The team billed {billable_hours(self.snapshot):,.0f} of {worked:,.0f} hours worked this month: "
+            f"{pct(self.utilisation)} utilisation against a {TARGET_UTILISATION:.0f}% target.",
+            f"Billable revenue this month is {usd(self.revenue)}"
+            + (
+                f"; the top earner is {earners[0]['name']} ({earners[0]['role']}) with "
+                f"{usd(earners[0]['billableHours'] * earners[0]['hourlyRate'])}."
+                if earners
+                else "."
+            ),
+            f"{plural_of(len(self.overloaded), 'technician')} {verb(len(self.overloaded))} above {OVERLOADED:.0f}% "
+            "utilisation" + (f" ({self.named(self.overloaded)})." if self.overloaded else "."),
+            f"{plural_of(len(self.underused), 'technician')} {verb(len(self.underused))} below {UNDERUSED:.0f}%"
+            + (f" ({self.named(self.underused)})" if self.underused else "")
+            + f"; bringing everyone below target up to {TARGET_UTILISATION:.0f}% would add {usd(self.gap)} "
+            "of billable revenue.",
+            f"{int(status.get('Available', 0))} available, {int(status.get('Busy', 0))} busy and "
+            f"{int(status.get('On Leave', 0))} on leave, with {sum(t['activeProjects'] for t in self.technicians)} "
+            "active projects in all.",
+        )
+
+    def risks(self) -> RiskRules:
+        overloaded, underused, uncovered = self.overloaded, self.underused, self.uncovered
+        utilisation = self.utilisation
+        return (
+            (
+                level_above(len(overloaded), 3, 2, 1),
+                f"{plural_of(len(overloaded), 'technician')} {verb(len(overloaded), 'works', 'work')} above "
+                f"{OVERLOADED:.0f}% utilisation ({self.named(overloaded)}): a risk of burnout and slipping quality.",
+                f"Move work from {self.named(overloaded)} to colleagues with spare capacity.",
+            ),
+            (
+                level_above(len(underused), 4, 2, 1),
+                f"{plural_of(len(underused), 'technician')} {verb(len(underused))} below {UNDERUSED:.0f}% utilisation "
+                f"({self.named(underused)}).",
+                f"Assign billable project work or training with a billable follow-up to {self.named(underused)}.",
+            ),
+            (
+                level_above(TARGET_UTILISATION - utilisation, 10, 5, 0.01) if self.technicians else None,
+                f"Team utilisation is {pct(utilisation)}, {TARGET_UTILISATION - utilisation:.1f} points below the "
+                f"{TARGET_UTILISATION:.0f}% target.",
+                "Review non-billable time (internal work, travel) and book it against clients where the contract "
+                "allows.",
+            ),
+            (
+                "Medium" if uncovered else None,
+                f"{plural_of(len(uncovered), 'technician')} on leave {verb(len(uncovered), 'holds', 'hold')} active "
+                f"projects ({self.named(uncovered)}).",
+                f"Name a stand-in for each project of {self.named(uncovered)}.",
+            ),
+        )
+
+    def opportunities(self) -> Sentences:
+        return (
+            f"Reaching the {TARGET_UTILISATION:.0f}% target across the team would add {usd(self.gap)} of revenue a "
+            "month."
+            if self.gap
+            else "",
+            f"Available technicians ({self.named(self.available)}) can take on new client projects now."
+            if self.available
+            else "",
+        )
+
+    def recommendations(self) -> Sentences:
+        return (
+            f"Rebalance work from {self.named(self.overloaded)} to "
+            f"{self.named(self.available) or 'colleagues with spare capacity'}."
+            if self.overloaded
+            else "",
+            f"Fill the spare capacity of {self.named(self.underused)} with billable work." if self.underused else "",
+            f"Aim for {TARGET_UTILISATION:.0f}% utilisation per technician and review it weekly in the resourcing "
+            "meeting.",
+            "Cross-train technicians on the most requested skills so that work can move between them.",
+        )
+
+    def next_actions(self) -> Sentences:
+        return (
+            f"This week: move at least one project away from {self.named(self.overloaded)}." if self.overloaded else "",
+            f"This week: plan billable work for {self.named(self.underused)}." if self.underused else "",
+            f"Today: name stand-ins for the projects of {self.named(self.uncovered)}." if self.uncovered else "",
+        )
 
 
 def resource_charts(snapshot: Snapshot) -> tuple[ChartSpec, ...]:
@@ -192,3 +182,32 @@ def resource_charts(snapshot: Snapshot) -> tuple[ChartSpec, ...]:
             bar_colors=(GREEN, BLUE, GREY),
         ),
     )
+
+
+PAGE = Page(
+    metrics=(
+        MetricDef("Team utilisation", "percent", 1, technician_utilization),
+        MetricDef("Billable hours this month", "hours", 1, billable_hours),
+        MetricDef("Billable revenue this month", "money", 1, billable_revenue),
+        MetricDef("Average efficiency", "percent", 1, average_of("technicians", "efficiency")),
+        MetricDef(
+            f"Technicians above {OVERLOADED:.0f}%",
+            "count",
+            -1,
+            count_of("technicians", lambda t: t["utilization"] > OVERLOADED),
+        ),
+        MetricDef("Available technicians", "count", 0, count_of("technicians", lambda t: t["status"] == "Available")),
+    ),
+    other_figures=(
+        MetricDef("Total technicians", "count", 0, count_of("technicians")),
+        MetricDef("Average utilization", "percent", 1, average_of("technicians", "utilization")),
+        MetricDef("Total hours", "hours", 0, total_of("technicians", "totalHours")),
+        MetricDef("Active projects", "count", 0, total_of("technicians", "activeProjects")),
+        MetricDef("Average hourly rate", "money", 0, average_of("technicians", "hourlyRate")),
+        MetricDef("Busy technicians", "count", 0, count_of("technicians", lambda t: t["status"] == "Busy")),
+    ),
+    dashboard="Resource Allocation",
+    title="Resource Allocation Report",
+    charts=resource_charts,
+    insights=ResourceNarrative.write,
+)
