@@ -19,6 +19,17 @@ EARLY = datetime(2025, 3, 1, tzinfo=UTC)
 STEP = timedelta(minutes=10)
 
 
+def output_of_stopped(process: subprocess.Popen[bytes]) -> str:
+    """Everything the process wrote, once it has stopped (killed if it still runs)."""
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+    if process.stdout is None:
+        return ""
+    with process.stdout:
+        return process.stdout.read().decode()
+
+
 def test_sigterm_drains_requests_ends_streams_and_exits_zero() -> None:
     port = free_port()
     env = process_environment(port, UPDATE_INTERVAL_SECONDS="0.5")
@@ -49,12 +60,7 @@ def test_sigterm_drains_requests_ends_streams_and_exits_zero() -> None:
         for thread in threads:
             thread.join(timeout=5)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    log = process.stdout.read().decode() if process.stdout else ""
-    if process.stdout:
-        process.stdout.close()
+        log = output_of_stopped(process)
     assert exit_code == 0, log
     # The stream ended at the signal, so uvicorn never had to give up on it and cancel what was running.
     assert "timeout graceful shutdown exceeded" not in log, log
@@ -97,12 +103,7 @@ def test_sigterm_with_the_largest_cold_history_in_flight_exits_zero_in_time_with
         took = time.monotonic() - signalled
         thread.join(timeout=5)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    log = process.stdout.read().decode() if process.stdout else ""
-    if process.stdout:
-        process.stdout.close()
+        log = output_of_stopped(process)
     assert exit_code == 0, log
     assert took < 10, log
     assert results["history"] == 200, (results, log)
