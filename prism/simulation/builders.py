@@ -37,6 +37,19 @@ from prism.simulation.randomness import Rng
 from prism.simulation.world import Built, WorldCore
 
 
+def license_plan(seed: int, index: int, rng: Rng) -> tuple[cat.Product, int, int, float]:
+    """What a license keeps for its life: its product, seat unit, base seat count and base usage share
+    (one definition for the item builder and the KPI columns)."""
+    products = cat.SOFTWARE_PRODUCTS
+    product = (
+        products[(index * 13 + seed) % len(products)] if index < len(products) * 3 else rng.choice(products, Ch.PRODUCT)
+    )
+    seat_unit = 5 if product.license_type != "Concurrent" else 1
+    high = {"User": 400, "Device": 300, "Concurrent": 40}[product.license_type]
+    base_seats = max(seat_unit, int(high * rng.unit(Ch.SEATS_BASE) ** 1.6 / seat_unit) * seat_unit + seat_unit * 2)
+    return product, seat_unit, base_seats, 0.5 + 0.47 * rng.unit(Ch.USAGE_BASE) ** 0.7
+
+
 class World(WorldCore):
     """Builders of every entity for one generation: each item as the JSON-ready dict the API serves."""
 
@@ -121,19 +134,10 @@ class World(WorldCore):
     def _license(self, index: int, tick: int) -> Built:
         rng = self.rng("licenses", index)
         moment, stamp = self._stamp(tick)
-        products = cat.SOFTWARE_PRODUCTS
-        product = (
-            products[(index * 13 + self.seed) % len(products)]
-            if index < len(products) * 3
-            else rng.choice(products, Ch.PRODUCT)
-        )
-        seat_unit = 5 if product.license_type != "Concurrent" else 1
-        high = {"User": 400, "Device": 300, "Concurrent": 40}[product.license_type]
-        base_seats = max(seat_unit, int(high * rng.unit(Ch.SEATS_BASE) ** 1.6 / seat_unit) * seat_unit + seat_unit * 2)
+        product, seat_unit, base_seats, base_usage = license_plan(self.seed, index, rng)
         block = (tick + self._phase("licenses", index) * 37) // 720
         step = rng.integer(-2, 2, Ch.SEATS_STEP, block) * seat_unit
         total = max(seat_unit, base_seats + step)
-        base_usage = 0.5 + 0.47 * rng.unit(Ch.USAGE_BASE) ** 0.7
         usage = min(1.0, max(0.2, base_usage + 0.05 * rng.drift(Ch.USAGE, tick)))
         used = with_parity(min(total, round(total * usage)), self.change_parity("licenses", index, tick), 0, total)
         available = total - used

@@ -17,7 +17,7 @@ import numpy.typing as npt
 import catalogue as cat
 import prism.simulation.generation as gen
 import rules
-from prism.simulation.builders import World
+from prism.simulation.builders import World, license_plan
 from prism.simulation.randomness import F64, I64, U64, Rng, draws, drifts, integers, successors, units
 from prism.simulation.timeline import (
     NEVER,
@@ -365,19 +365,11 @@ def _clients(world: World, index: int, rng: Rng) -> dict[str, float]:
 
 
 def _licenses(world: World, index: int, rng: Rng) -> dict[str, float]:
-    products = cat.SOFTWARE_PRODUCTS
-    product = (
-        products[(index * 13 + world.seed) % len(products)]
-        if index < len(products) * 3
-        else rng.choice(products, Ch.PRODUCT)
-    )
-    seat_unit = 5 if product.license_type != "Concurrent" else 1
-    high = {"User": 400, "Device": 300, "Concurrent": 40}[product.license_type]
-    base_seats = max(seat_unit, int(high * rng.unit(Ch.SEATS_BASE) ** 1.6 / seat_unit) * seat_unit + seat_unit * 2)
+    _, seat_unit, base_seats, base_usage = license_plan(world.seed, index, rng)
     return {
         "seat_unit": seat_unit,
         "base_seats": base_seats,
-        "base_usage": 0.5 + 0.47 * rng.unit(Ch.USAGE_BASE) ** 0.7,
+        "base_usage": base_usage,
         "renewal_phase": rng.integer(0, 364, Ch.RENEWAL_PHASE),
     }
 
