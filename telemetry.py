@@ -46,9 +46,23 @@ class ServiceMetrics:
         self.tick_duration = Histogram(
             "prism_tick_duration_seconds", "Time to compute a tick", buckets=LATENCY_BUCKETS, registry=self.registry
         )
+        self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self.reports = Counter(
             "prism_reports_rendered", "PDF reports rendered", ["page_type", "outcome"], registry=self.registry
         )
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count and time one answered request. The labelled children are kept: `labels()` takes a lock
+        and builds a key on every call, and this runs for every request, the plain lists' too."""
+        children = self._request_children.get((method, route, status))
+        if children is None:
+            children = self._request_children[(method, route, status)] = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+        count, latency = children
+        count.inc()
+        latency.observe(seconds)
 
     def exposition(self) -> bytes:
         """Every metric in Prometheus' text format."""
@@ -100,11 +114,8 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, record_status)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            method = scope["method"]
-            self.metrics.requests.labels(method, template, str(status)).inc()
-            self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)
+            template = getattr(scope.get("route"), "path", None) or "unmatched"
+            self.metrics.observe_request(scope["method"], template, status, time.perf_counter() - started)
 
 
 class JsonLogFormatter(logging.Formatter):
