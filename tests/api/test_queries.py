@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import data_generator as dg
+from prism.api import params
 from prism.services import services_of
 from queries import SCALAR_FIELDS, ListQuery, QueryError, _scalar_type, parse_list_query, scalar_fields
 from tests.support import module_app_and_client
@@ -234,6 +235,29 @@ def test_at_serves_the_snapshot_of_that_time(client: TestClient, app: FastAPI) -
             assert response.status_code == 200
             assert int(response.headers["x-tick"]) == expected_tick
             assert response.json() == list(dg.compute_snapshot(generation, expected_tick).items[kind])
+
+
+def test_at_in_a_world_past_the_size_limit_is_refused_up_front_and_the_present_still_served(
+    client: TestClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items = sum(services_of(app).simulator.snapshot.counts.values())
+    monkeypatch.setattr(params, "MAX_AT_ITEMS", items - 1)
+    now_tick = served(client, "/api/clients")[2]
+    earlier = generation_of(app).time_of(now_tick - 100).isoformat()
+    refused = client.get("/api/clients", params={"at": earlier})
+    assert refused.status_code == 422
+    [reason] = refused.json()["detail"]
+    assert reason["loc"] == ["query", "at"]
+    assert f"at most {items - 1:,} items; this one has {items:,}" in reason["msg"]
+    assert client.get("/api/clients/client-1", params={"at": earlier}).status_code == 422
+    # The served tick is no computation: asked for by its time, it is answered whatever the size.
+    tick = served(client, "/api/clients")[2]
+    answered = client.get("/api/clients", params={"at": generation_of(app).time_of(tick).isoformat()})
+    if answered.status_code == 422:  # only if a tick came in between, making that one the past
+        assert served(client, "/api/clients")[2] > tick
+    else:
+        assert answered.status_code == 200
+        assert int(answered.headers["x-tick"]) == tick
 
 
 def test_at_accepts_any_offset_and_a_naive_time_as_utc(client: TestClient, app: FastAPI) -> None:

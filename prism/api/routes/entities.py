@@ -75,7 +75,7 @@ def _list_endpoint(kind: str) -> Callable[..., Any]:
             )
         except QueryError as exc:
             raise unprocessable(exc.parameter, exc.message) from None
-        snapshot = snapshot_for(simulator, at)
+        snapshot = await snapshot_for(simulator, at)
         if query.is_plain:
             status_code, headers, body = list_parts(snapshot, kind, request.headers)
             return Response(body, status_code=status_code, headers=dict(headers))
@@ -90,7 +90,7 @@ ItemIdPath = Annotated[str, Path(max_length=64, description="The item's id.")]
 
 def _item_endpoint(kind: str) -> Callable[..., Any]:
     async def get_item(request: Request, simulator: SimulatorDep, item_id: ItemIdPath, at: AtQuery = None) -> Response:
-        snapshot = snapshot_for(simulator, at)
+        snapshot = await snapshot_for(simulator, at)
         item = snapshot.by_id(kind).get(item_id)
         if item is None:
             raise HTTPException(404, f"no {SINGULAR[kind]} with id {item_id!r}")
