@@ -15,16 +15,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
+from typing import Any, get_args
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 from pypdf import PdfReader
 
+from models import PageType
+from prism.api.routes import console as console_routes
 from prism.api.routes.console import CONSOLE_DIR
+from rules import ScenarioName
 from tests.support.servers import free_port, running_service, service_process
 
 TICK_SECONDS = "0.5"
@@ -103,6 +107,16 @@ def test_the_rehearsal_of_bad_days_leaves_the_console_alone(client: TestClient) 
     assert client.get("/console?fail=503").status_code == 200
     assert client.get("/console/console.js?fail=500").status_code == 200
     assert client.get("/api/stats?fail=503").status_code == 503
+
+
+def test_nobody_on_the_page_costs_the_server_nothing(app: FastAPI) -> None:
+    console_routes.load.cache_clear()
+    with TestClient(app) as client:
+        assert client.get("/api/clients").status_code == 200
+        assert client.get("/health").status_code == 200
+        assert console_routes.load.cache_info().currsize == 0  # no file of the page read, none kept in memory
+        assert client.get("/console").status_code == 200
+        assert console_routes.load.cache_info().currsize == 1
 
 
 def test_large_files_are_sent_compressed_to_a_browser(client: TestClient) -> None:
@@ -293,6 +307,47 @@ def test_a_churn_wave_started_from_the_form_runs_and_the_at_risk_tile_rises(cons
     )
     runs = httpx.get(f"{console.base_url}/api/scenarios").json()["runs"]
     assert [run["name"] for run in runs if run["active"]] == ["churn-wave"]
+    assert console.errors == []
+
+
+@pytest.mark.slow
+def test_the_chart_draws_a_day_and_a_week_from_the_history(console: Console) -> None:
+    page = console.page
+    for span in ("day", "week"):
+        button = page.locator(f'#chart-range button[data-range="{span}"]')
+        button.click()
+        expect(button).to_have_attribute("aria-pressed", "true")
+        expect(page.locator("#chart svg path.line")).to_have_count(1)
+        expect(page.locator("#chart-note")).to_contain_text("points from /api/history")
+    asked = [parse_qs(urlsplit(url).query) for url in console.requests if urlsplit(url).path == "/api/history"]
+    starts = sorted(datetime.fromisoformat(query["from"][0].replace("Z", "+00:00")) for query in asked)
+    # The longer ranges were asked of the API (a week back), not drawn from the hour the tiles hold.
+    assert starts[-1] - starts[0] > timedelta(days=6)
+    assert console.errors == []
+
+
+@pytest.mark.slow
+def test_every_report_scenario_and_mirror_control_the_api_offers_is_on_the_page(console: Console) -> None:
+    page = console.page
+    buttons = page.locator("#reports button[data-page-type]")
+    expect(buttons).to_have_count(len(get_args(PageType)))
+    assert {buttons.nth(i).get_attribute("data-page-type") for i in range(buttons.count())} == set(get_args(PageType))
+    names = [option.get_attribute("value") for option in page.locator("#scenario-name option").all()]
+    assert set(names) == set(get_args(ScenarioName))
+    vendor = page.locator("#scenario-vendor-label")
+    page.select_option("#scenario-name", "vendor-outage")
+    expect(vendor).to_be_visible()
+    vendors = httpx.get(f"{console.base_url}/api/vendors").json()
+    choices = page.locator("#scenario-vendor option")
+    expect(choices).to_have_count(len(vendors) + 1)  # each vendor, or the simulation's choice
+    values = [choice.get_attribute("value") or "" for choice in choices.all()]
+    assert values[0] == ""
+    assert sorted(values[1:]) == sorted(vendor["id"] for vendor in vendors)
+    page.select_option("#scenario-name", "churn-wave")
+    expect(vendor).to_be_hidden()
+    page.locator("#sync").click()
+    expect(page.locator("#messages")).to_contain_text("DynamoDB sync is off")
+    expect(page.locator("#dynamodb")).to_contain_text("off")
     assert console.errors == []
 
 
