@@ -25,6 +25,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 import data_generator as dg  # noqa: E402
+from benchmarks.machine import rss_mb  # noqa: E402
 from config import load_settings  # noqa: E402
 from fastpath import encode_all  # noqa: E402
 
@@ -33,14 +34,6 @@ HUNDREDFOLD = {kind: count * 100 for kind, count in DEFAULT.items()}
 START_UPS = 7
 # main.py loads matplotlib and ReportLab in the background 2 s after start-up; they take a few seconds more.
 WARM_UP_SECONDS = 4.0
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process, MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def server_env(port: int) -> dict[str, str]:

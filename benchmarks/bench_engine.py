@@ -27,6 +27,7 @@ sys.path.insert(0, str(PROJECT))
 
 import data_generator as dg  # noqa: E402
 import history  # noqa: E402
+from benchmarks.machine import cpu_seconds, rss_mb  # noqa: E402
 from config import load_settings  # noqa: E402
 from fastpath import encode_all  # noqa: E402
 
@@ -37,20 +38,6 @@ EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 STEP = timedelta(minutes=10)
 POINTS = 1000
 IDLE_SECONDS = 45
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process, MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def iso(moment: datetime) -> str:

@@ -34,6 +34,10 @@ from typing import IO
 import httpx
 
 PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from benchmarks.machine import cpu_seconds, rss_mb  # noqa: E402
+
 LIST_PATHS = ("/api/clients", "/api/clients?status=Active&sort=marginPercentage&order=desc&limit=5")
 SSE_TICK_SECONDS = 0.5
 
@@ -56,14 +60,10 @@ class Server:
         return httpx.get(f"{self.base}{path}", params=params, timeout=60)
 
     def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        return rss_mb(self.process.pid)
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.process.pid)
 
     def errors_logged(self) -> list[str]:
         self.log.seek(0)

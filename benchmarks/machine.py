@@ -1,4 +1,5 @@
-"""What the machine was doing while a benchmark ran: load average, and waiting for a server to go quiet."""
+"""What the machine and a server were doing while a benchmark ran: load average, a process's CPU time and
+memory, and waiting for a server to go quiet."""
 
 from __future__ import annotations
 
@@ -22,6 +23,14 @@ def cpu_seconds(pid: int) -> float:
     fields = stat[stat.rindex(")") + 2 :].split()
     utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
     return (utime + stime) / CLOCK_TICKS
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, MB, from /proc/<pid>/status."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def wait_until_quiet(pid: int, *, share: float = 0.02, window: float = 2.5, deadline: float = 120.0) -> str:

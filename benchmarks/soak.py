@@ -37,7 +37,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 import data_generator as dg  # noqa: E402
-from benchmarks.machine import load_average  # noqa: E402
+from benchmarks.machine import load_average, rss_mb  # noqa: E402
 from models import PageType  # noqa: E402
 
 SINGLE_PATHS = [
@@ -53,14 +53,6 @@ ITEM_HISTORY_QUERY = "?step=30s"
 PAGE_TYPES = get_args(PageType)
 SEED = 424242
 AWS_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-2"}
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process, from /proc."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 class Recorder:
