@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from rules import ENTITY_KINDS, SINGULAR
+from rules import ENTITY_KINDS, SINGULAR, EntityKind
 
 MAX_ENTITY_COUNT = 100_000
 
@@ -141,7 +141,7 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def entity_counts(self) -> dict[str, int]:
+    def entity_counts(self) -> dict[EntityKind, int]:
         """Configured number of items per entity, keyed by the entity's plural name."""
         return {kind: getattr(self, f"{SINGULAR[kind]}_count") for kind in ENTITY_KINDS}
 

@@ -27,9 +27,11 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 import data_generator as dg
 from config import Settings, now_utc
-from dynamodb_writes import ItemWriter, MirrorError, Write
+from dynamodb_writes import METRICS as METRICS
+from dynamodb_writes import ItemWriter, MirrorError, TableKind, Write
 from kpis import compute_kpis
 from lease import LeaseLost, WriterLease
+from rules import EntityKind
 
 logger = logging.getLogger("prism.dynamodb")
 
@@ -38,7 +40,6 @@ DynamoDBClient = Any
 ClientFactory = Callable[[Settings], DynamoDBClient]
 Attribute = dict[str, Any]
 
-METRICS = "metrics"
 # A dead endpoint must fail a sync in seconds: short timeouts, few attempts (DynamoDB's own backoff is 25 ms).
 CONNECT_TIMEOUT_SECONDS = 2
 READ_TIMEOUT_SECONDS = 5
@@ -175,8 +176,8 @@ class SyncOutcome:
 
     tick: int
     started_at: datetime
-    written: dict[str, int] = field(default_factory=dict)
-    deleted: dict[str, int] = field(default_factory=dict)
+    written: dict[TableKind, int] = field(default_factory=dict)
+    deleted: dict[TableKind, int] = field(default_factory=dict)
     retries: int = 0
     duration_ms: float = 0.0
     pending: int = 0
@@ -204,7 +205,7 @@ class DynamoMirror:
     ) -> None:
         self.client = client
         self.create_tables = create_tables
-        self.tables = {kind: f"{prefix}{kind}" for kind in (*dg.ENTITY_KINDS, METRICS)}
+        self.tables: dict[TableKind, str] = {kind: f"{prefix}{kind}" for kind in (*dg.ENTITY_KINDS, METRICS)}
         self._kind_of_table = {table: kind for kind, table in self.tables.items()}
         self._stop = threading.Event()
         self._writer = ItemWriter(
@@ -431,7 +432,7 @@ class DynamoMirror:
             self.client.get_waiter("table_exists").wait(TableName=table, WaiterConfig=TABLE_WAIT)
         return description
 
-    def _create(self, kind: str) -> None:
+    def _create(self, kind: TableKind) -> None:
         schema = _key_schema(kind)
         try:
             self.client.create_table(
@@ -444,7 +445,7 @@ class DynamoMirror:
             if exc.response.get("Error", {}).get("Code") != "ResourceInUseException":  # another process made it
                 raise
 
-    def _await_created(self, kind: str) -> dict[str, Any]:
+    def _await_created(self, kind: TableKind) -> dict[str, Any]:
         """Wait until a new table is active (and its items expire by `ttl`, for the metrics table)."""
         table = self.tables[kind]
         self.client.get_waiter("table_exists").wait(TableName=table, WaiterConfig=TABLE_WAIT)
@@ -458,7 +459,7 @@ class DynamoMirror:
             raise MirrorError(f"DynamoDB table {table} vanished right after it was created")
         return description
 
-    def _scan(self, kind: str, snapshot: dg.Snapshot) -> dict[str, bytes]:
+    def _scan(self, kind: EntityKind, snapshot: dg.Snapshot) -> dict[str, bytes]:
         """What a table holds, as bookkeeping: the fingerprint of items equal to the snapshot's, b"" otherwise."""
         current = snapshot.by_id(kind)
         known: dict[str, bytes] = {}
@@ -472,7 +473,7 @@ class DynamoMirror:
 
     # --- writes ---------------------------------------------------------------------------
 
-    def _fingerprint(self, kind: str, item: dg.Item, seen: dict[str, tuple[dg.Item, bytes]]) -> bytes:
+    def _fingerprint(self, kind: EntityKind, item: dg.Item, seen: dict[str, tuple[dg.Item, bytes]]) -> bytes:
         """The item's fingerprint, reused while the snapshot still holds the very same item object."""
         previous = self._seen[kind].get(item["id"])
         digest = previous[1] if previous is not None and previous[0] is item else fingerprint(item)
@@ -563,7 +564,7 @@ def generation_from_record(item: Mapping[str, Attribute], local: dg.Generation) 
     )
 
 
-def _key_schema(kind: str) -> list[tuple[str, str, str]]:
+def _key_schema(kind: TableKind) -> list[tuple[str, str, str]]:
     """(attribute, HASH/RANGE, type) of a table's key."""
     if kind == METRICS:
         return [("metricType", "HASH", "S"), ("timestamp", "RANGE", "N")]

@@ -20,7 +20,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 import data_generator as dg
 from config import Settings
 from dynamodb_client import (
-    METRICS,
     ClientFactory,
     DynamoMirror,
     SyncOutcome,
@@ -28,6 +27,7 @@ from dynamodb_client import (
     disabled_reason,
     make_client,
 )
+from dynamodb_writes import METRICS
 from lease import WriterLease
 from models import DynamoDBStatus, SyncResult, TableSyncCounts
 

@@ -15,11 +15,16 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from botocore.exceptions import ClientError
 
 from lease import LeaseLost, WriterLease
+from rules import EntityKind
+
+# The tables: one per entity, and the metrics table (KPI points, the generation record and the lease).
+TableKind = EntityKind | Literal["metrics"]
+METRICS: TableKind = "metrics"
 
 logger = logging.getLogger("prism.dynamodb")
 
@@ -42,7 +47,7 @@ class MirrorError(Exception):
 class Write:
     """One PutRequest or DeleteRequest, with what to remember once it has landed."""
 
-    kind: str
+    kind: TableKind
     key: str
     request: Callable[[], dict[str, Any]]
     digest: bytes | None = None
@@ -64,7 +69,7 @@ class ItemWriter:
     def __init__(
         self,
         client: Any,
-        tables: Mapping[str, str],
+        tables: Mapping[TableKind, str],
         *,
         unprocessed_keys: UnprocessedKeys,
         stop: threading.Event,

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import data_generator as dg
 from prism.memo import MemoKey
+from rules import EntityKind
 
 if TYPE_CHECKING:
     from simulator import Simulator
@@ -42,7 +43,7 @@ class Encoded:
 ENCODED_LIST: MemoKey[Encoded] = MemoKey("encoded list")
 
 
-def encode_list(snapshot: dg.Snapshot, kind: str) -> Encoded:
+def encode_list(snapshot: dg.Snapshot, kind: EntityKind) -> Encoded:
     """The JSON of an entity list of a snapshot, encoded once and kept with the snapshot."""
     cached = snapshot.cache.get(ENCODED_LIST, kind)
     if cached is None:
@@ -85,7 +86,7 @@ PlainListAnswer = tuple[int, tuple[tuple[bytes, bytes], ...], bytes]
 PLAIN_LIST_ANSWER: MemoKey[PlainListAnswer] = MemoKey("plain list answer")
 
 
-def gzipped(snapshot: dg.Snapshot, kind: str) -> bytes:
+def gzipped(snapshot: dg.Snapshot, kind: EntityKind) -> bytes:
     """The gzip of an entity list's JSON, compressed once per snapshot."""
     return snapshot.cache.get_or_build(
         GZIPPED_LIST, lambda: gzip.compress(encode_list(snapshot, kind).body, compresslevel=6, mtime=0), kind
@@ -116,7 +117,7 @@ def response_parts(
 
 
 def list_parts(
-    snapshot: dg.Snapshot, kind: str, request_headers: Mapping[str, str]
+    snapshot: dg.Snapshot, kind: EntityKind, request_headers: Mapping[str, str]
 ) -> tuple[int, list[tuple[str, str]], bytes]:
     """The answer to a plain list request, from the bytes the tick encoded."""
     encoded: Encoded = encode_list(snapshot, kind)
@@ -149,7 +150,7 @@ class PlainListShortcut:
         self,
         app: ASGIApp,
         *,
-        kinds: Iterable[str],
+        kinds: Iterable[EntityKind],
         simulator: Callable[[], Simulator | None],
         enabled: Callable[[], bool],
     ) -> None:
@@ -189,7 +190,7 @@ class PlainListShortcut:
         await send({"type": "http.response.body", "body": body})
 
 
-def _plain_list_answer(snapshot: dg.Snapshot, kind: str, conditional: bool, wants_gzip: bool) -> PlainListAnswer:
+def _plain_list_answer(snapshot: dg.Snapshot, kind: EntityKind, conditional: bool, wants_gzip: bool) -> PlainListAnswer:
     request_headers = {"accept-encoding": "gzip"} if wants_gzip else {}
     if conditional:
         request_headers["if-none-match"] = encode_list(snapshot, kind).etag

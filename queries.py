@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from data_generator import Item
 from models import ENTITY_MODELS
+from rules import EntityKind
 
 # Query parameters with a meaning of their own; every other one is a filter on a field.
 RESERVED_PARAMETERS = frozenset({"at", "limit", "offset", "sort", "order", "delay", "fail"})
@@ -33,7 +34,7 @@ def _scalar_type(annotation: Any) -> type | None:
     return annotation if annotation in (str, int, float, bool) else None
 
 
-def scalar_fields(kind: str) -> dict[str, type]:
+def scalar_fields(kind: EntityKind) -> dict[str, type]:
     """The fields of an entity that can be filtered and sorted on, with their types."""
     model = ENTITY_MODELS[kind]
     fields = {}
@@ -44,7 +45,7 @@ def scalar_fields(kind: str) -> dict[str, type]:
     return fields
 
 
-SCALAR_FIELDS: dict[str, dict[str, type]] = {kind: scalar_fields(kind) for kind in ENTITY_MODELS}
+SCALAR_FIELDS: dict[EntityKind, dict[str, type]] = {kind: scalar_fields(kind) for kind in ENTITY_MODELS}
 
 # The words a field with a fixed vocabulary (a Literal) can hold: any other word is a typo, not an empty match.
 VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
@@ -57,7 +58,7 @@ VOCABULARIES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-def _parse(kind: str, field: str, raw: str) -> Any:
+def _parse(kind: EntityKind, field: str, raw: str) -> Any:
     expected = SCALAR_FIELDS[kind][field]
     if expected is str:
         words = VOCABULARIES[kind].get(field)
@@ -97,7 +98,7 @@ class ListQuery:
 
 
 def parse_list_query(
-    kind: str,
+    kind: EntityKind,
     parameters: Sequence[tuple[str, str]],
     *,
     sort: str | None,

@@ -11,9 +11,9 @@ from typing import Literal, get_args
 
 EntityKind = Literal["clients", "licenses", "leads", "technicians", "departments", "vendors", "contracts"]
 # The seven lists, in the order the API and the tables present them.
-ENTITY_KINDS: tuple[str, ...] = get_args(EntityKind)
+ENTITY_KINDS: tuple[EntityKind, ...] = get_args(EntityKind)
 # One item of each kind, in the API's words ("no technician with id ...", `getTechnician`, TECHNICIAN_COUNT).
-SINGULAR: dict[str, str] = {
+SINGULAR: dict[EntityKind, str] = {
     "clients": "client",
     "licenses": "license",
     "leads": "lead",

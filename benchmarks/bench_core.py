@@ -6,7 +6,7 @@ does) at default and 100x counts, a snapshot computed directly at both (start-up
 and the server's resident memory right after start and once the drawing libraries have loaded.
 The machine's load is printed too: the figures are only comparable on an otherwise idle machine.
 
-    .venv/bin/python benchmarks/bench_core.py
+    .venv/bin/python -m benchmarks.bench_core
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from pathlib import Path
 
 import httpx
 
-PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT))
+import data_generator as dg
+from benchmarks.machine import rss_mb
+from config import load_settings
+from fastpath import encode_all
+from rules import EntityKind
 
-import data_generator as dg  # noqa: E402
-from benchmarks.machine import rss_mb  # noqa: E402
-from config import load_settings  # noqa: E402
-from fastpath import encode_all  # noqa: E402
+PROJECT = Path(__file__).resolve().parent.parent
 
 DEFAULT = load_settings(_env_file=None).entity_counts
 HUNDREDFOLD = {kind: count * 100 for kind, count in DEFAULT.items()}
@@ -82,7 +82,7 @@ def import_time() -> float:
     return time.perf_counter() - began
 
 
-def tick_times(counts: dict[str, int], ticks: int) -> tuple[float, float, float]:
+def tick_times(counts: dict[EntityKind, int], ticks: int) -> tuple[float, float, float]:
     """Median and 95th percentile ms of one tick (advance + encode), and median ms of a direct snapshot."""
     now = datetime.now(UTC)
     generation = dg.new_generation(counts=counts, interval=30, now=now, seed=7)

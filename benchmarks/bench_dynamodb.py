@@ -4,7 +4,7 @@ moto's server runs in its own process on a loopback port, so client and server d
 Prints items written per second for the first sync at 100x the default counts, then what a tick
 writes at default counts (items and requests per tick, against the items the tick changed).
 
-    .venv/bin/python benchmarks/bench_dynamodb.py [--ticks 30]
+    .venv/bin/python -m benchmarks.bench_dynamodb [--ticks 30]
 """
 
 from __future__ import annotations
@@ -18,15 +18,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT))
-
-import data_generator as dg  # noqa: E402
-from config import load_settings  # noqa: E402
-from dynamodb_client import METRICS, DynamoMirror, make_client, to_item  # noqa: E402
+import data_generator as dg
+from config import load_settings
+from dynamodb_client import METRICS, DynamoMirror, make_client, to_item
 
 SEED = 20250115
 

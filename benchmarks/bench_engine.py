@@ -4,7 +4,7 @@ and SIGTERM with a cold history in flight, at default and 100x counts; start-up,
 Every request asks for a range nothing has computed before (a week far from the start-up tick, a different one
 per run), so the figures are cold. Run it in two trees to compare them:
 
-    .venv/bin/python benchmarks/bench_engine.py [--counts default,100x,1000x] [--timeout 60]
+    .venv/bin/python -m benchmarks.bench_engine [--counts default,100x,1000x] [--timeout 60]
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ from pathlib import Path
 
 import httpx
 
-PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT))
+import data_generator as dg
+import history
+from benchmarks.machine import cpu_seconds, rss_mb
+from config import load_settings
+from fastpath import encode_all
+from rules import SINGULAR, EntityKind
 
-import data_generator as dg  # noqa: E402
-import history  # noqa: E402
-from benchmarks.machine import cpu_seconds, rss_mb  # noqa: E402
-from config import load_settings  # noqa: E402
-from fastpath import encode_all  # noqa: E402
+PROJECT = Path(__file__).resolve().parent.parent
 
 DEFAULT = load_settings(_env_file=None).entity_counts
 SCALES = {"default": 1, "100x": 100, "1000x": 1000}
@@ -47,10 +47,10 @@ def iso(moment: datetime) -> str:
 class Server:
     """`python main.py` with a fixed seed and the given counts."""
 
-    def __init__(self, counts: dict[str, int], port: int) -> None:
+    def __init__(self, counts: dict[EntityKind, int], port: int) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DYNAMODB_"))}
         env |= {"PORT": str(port), "HOST": "127.0.0.1", "DYNAMODB_ENABLED": "false", "SIMULATOR_SEED": str(SEED)}
-        env |= {f"{kind[:-1].upper()}_COUNT": str(count) for kind, count in counts.items()}
+        env |= {f"{SINGULAR[kind].upper()}_COUNT": str(count) for kind, count in counts.items()}
         env["LOG_LEVEL"] = "WARNING"
         self.url = f"http://127.0.0.1:{port}"
         self.started = time.perf_counter()
@@ -99,7 +99,7 @@ def median_ms(values: list[float]) -> str:
     return ">timeout" if value == float("inf") else f"{value * 1000:.1f} ms"
 
 
-def in_process(counts: dict[str, int], ticks: int) -> tuple[float, float]:
+def in_process(counts: dict[EntityKind, int], ticks: int) -> tuple[float, float]:
     """Median ms of a tick (advance + encode every list) and of a snapshot computed directly."""
     now = datetime.now(UTC)
     generation = dg.new_generation(counts=counts, interval=30, now=now, seed=SEED)

@@ -8,7 +8,7 @@ and 100x counts. Both servers are warmed up, and the service's process quiet (st
 before anything is measured; a run with socket errors or non-2xx answers says so beside its figures.
 The load average is printed beside the figures (other work on the machine skews them).
 
-    .venv/bin/python benchmarks/bench_http.py [--duration 5]
+    .venv/bin/python -m benchmarks.bench_http [--duration 5]
 """
 
 from __future__ import annotations
@@ -29,10 +29,9 @@ from typing import NamedTuple
 
 import httpx
 
-PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT))
+from benchmarks.machine import load_average, wait_until_quiet
 
-from benchmarks.machine import load_average, wait_until_quiet  # noqa: E402
+PROJECT = Path(__file__).resolve().parent.parent
 
 CONNECTIONS = (1, 16, 64)
 SCALE_100 = {

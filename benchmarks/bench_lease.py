@@ -9,7 +9,7 @@ written more than once (an item at the tick it changed, a KPI point at its time)
 refused. Then it kills the writer (SIGKILL, and separately SIGTERM) and prints the time from the signal to the
 successor's first item write.
 
-    .venv/bin/python benchmarks/bench_lease.py [--ticks 10] [--rounds 3] [--scales 1,100] [--modes fenced,unfenced]
+    .venv/bin/python -m benchmarks.bench_lease [--ticks 10] [--rounds 3] [--scales 1,100] [--modes fenced,unfenced]
 """
 
 from __future__ import annotations
@@ -17,23 +17,18 @@ from __future__ import annotations
 import argparse
 import signal
 import statistics
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT))
-
-from config import load_settings  # noqa: E402
-from rules import SINGULAR  # noqa: E402
-from tests.support.recording_moto import RecordingMoto  # noqa: E402
-from tests.support.servers import service_process  # noqa: E402
+from config import load_settings
+from rules import SINGULAR
+from tests.support.recording_moto import RecordingMoto
+from tests.support.servers import service_process
 
 SEED = 20250115
 LEASE_TICKS = 4

@@ -8,7 +8,7 @@ SSE (a 0.5 s tick): N subscribers on raw sockets from this process (asyncio); ch
 receives every tick event and how late; GET list latency p50/p99 measured from a separate process,
 without and with the subscribers; the server's CPU and memory with them; subscribers left once gone.
 
-    .venv/bin/python benchmarks/bench_live.py [--subscribers 1000] [--seconds 10]
+    .venv/bin/python -m benchmarks.bench_live [--subscribers 1000] [--seconds 10]
 """
 
 from __future__ import annotations
@@ -33,10 +33,9 @@ from typing import IO
 
 import httpx
 
-PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT))
+from benchmarks.machine import cpu_seconds, rss_mb
 
-from benchmarks.machine import cpu_seconds, rss_mb  # noqa: E402
+PROJECT = Path(__file__).resolve().parent.parent
 
 LIST_PATHS = ("/api/clients", "/api/clients?status=Active&sort=marginPercentage&order=desc&limit=5")
 SSE_TICK_SECONDS = 0.5

@@ -13,7 +13,7 @@
 
 The load average is printed beside the figures (other work on the machine skews them).
 
-    .venv/bin/python benchmarks/bench_reports.py [--ticks 7] [--seconds 10]
+    .venv/bin/python -m benchmarks.bench_reports [--ticks 7] [--seconds 10]
 """
 
 from __future__ import annotations
@@ -34,15 +34,14 @@ from pathlib import Path
 
 import httpx
 
-PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT))
+import report_generator as rg
+from benchmarks.machine import load_average, wait_until_quiet
+from models import ReportRequest
+from simulator import Simulator
+from tests.support import make_settings
+from tests.support.servers import free_port, wait_until_healthy
 
-import report_generator as rg  # noqa: E402
-from benchmarks.machine import load_average, wait_until_quiet  # noqa: E402
-from models import ReportRequest  # noqa: E402
-from simulator import Simulator  # noqa: E402
-from tests.support import make_settings  # noqa: E402
-from tests.support.servers import free_port, wait_until_healthy  # noqa: E402
+PROJECT = Path(__file__).resolve().parent.parent
 
 LIST_PATHS = ("/api/clients", "/api/licenses", "/api/leads", "/api/technicians", "/api/vendors")
 

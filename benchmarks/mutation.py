@@ -3,7 +3,7 @@
 Not a test and not run in CI (it takes minutes). Install the pinned tool, then run from the repository root:
 
     .venv/bin/pip install -r requirements-mutation.txt
-    .venv/bin/python benchmarks/mutation.py            # --fresh forgets earlier results; --show prints survivors
+    .venv/bin/python -m benchmarks.mutation            # --fresh forgets earlier results; --show prints survivors
 
 mutmut copies the app into `mutants/`, mutates kpis.py, queries.py and the report pages and text helpers there
 (settings in pyproject.toml's [tool.mutmut], with the quick oracle tests as the test selection), and this script

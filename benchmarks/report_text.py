@@ -6,8 +6,8 @@ metrics, figures, insights, each chart's PNG hash and, for the first worlds, the
 the PDF of a computed report and of a report with the client's text. Nothing in it depends on the
 clock, so two runs of the same code give the same files:
 
-    .venv/bin/python benchmarks/report_text.py /tmp/before   # before the change
-    .venv/bin/python benchmarks/report_text.py /tmp/after    # after it
+    .venv/bin/python -m benchmarks.report_text /tmp/before   # before the change
+    .venv/bin/python -m benchmarks.report_text /tmp/after    # after it
     diff -r /tmp/before /tmp/after
 """
 
@@ -21,13 +21,11 @@ from pathlib import Path
 
 import pypdf
 
-PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT))
-
-import data_generator as dg  # noqa: E402
-import report_generator as rg  # noqa: E402
-from config import load_settings  # noqa: E402
-from models import ReportRequest  # noqa: E402
+import data_generator as dg
+import report_generator as rg
+from config import load_settings
+from models import ReportRequest
+from rules import EntityKind
 
 GENERATED_AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 CLIENT_TEXT = {
@@ -37,7 +35,7 @@ CLIENT_TEXT = {
 }
 
 
-def worlds() -> dict[str, tuple[int, dict[str, int], int]]:
+def worlds() -> dict[str, tuple[int, dict[EntityKind, int], int]]:
     """Name → (seed, entity counts, tick)."""
     default = load_settings(_env_file=None).entity_counts
     chosen = {

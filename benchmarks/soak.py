@@ -8,7 +8,7 @@ errors (5xx answers and transport errors: timeouts, refused or reset connections
 requests and errors per route, p50/p95/p99 latency per minute, resident memory after warm-up and
 at the end, whether every DynamoDB table equals the final snapshot, and the load average.
 
-    .venv/bin/python benchmarks/soak.py --minutes 10    # --minutes 1.5 for a quick check
+    .venv/bin/python -m benchmarks.soak --minutes 10    # --minutes 1.5 for a quick check
 """
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ import boto3
 import httpx
 from moto.server import ThreadedMotoServer
 
-PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT))
+import data_generator as dg
+from benchmarks.machine import load_average, rss_mb
+from models import PageType
+from rules import EntityKind
 
-import data_generator as dg  # noqa: E402
-from benchmarks.machine import load_average, rss_mb  # noqa: E402
-from models import PageType  # noqa: E402
+PROJECT = Path(__file__).resolve().parent.parent
 
 SINGLE_PATHS = [
     "/",
@@ -92,7 +92,7 @@ async def timed_get(client: httpx.AsyncClient, recorder: Recorder, route: str, p
     return response
 
 
-async def poll_entity(client: httpx.AsyncClient, recorder: Recorder, kind: str, pick: random.Random) -> None:
+async def poll_entity(client: httpx.AsyncClient, recorder: Recorder, kind: EntityKind, pick: random.Random) -> None:
     """The list of a kind, then one item of it and its history, its id taken from that list."""
     response = await timed_get(client, recorder, f"/api/{kind}", f"/api/{kind}")
     if response is None or response.status_code != 200:

@@ -16,7 +16,7 @@ from history import parse_step, plan_ticks
 from models import (
     ErrorBody,
 )
-from rules import SINGULAR
+from rules import SINGULAR, EntityKind
 from simulator import Simulator
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -153,7 +153,7 @@ def whole_or_fraction(seconds: float) -> int | float:
     return int(seconds) if float(seconds).is_integer() else seconds
 
 
-def lifetime_of(kind: str, item_id: str, world: dg.World, now: int) -> tuple[int, range]:
+def lifetime_of(kind: EntityKind, item_id: str, world: dg.World, now: int) -> tuple[int, range]:
     """The slot of an item and the ticks it exists at; 404 when the id names no item of the generation so far."""
     located = world.locate(kind, item_id)
     life = None if located is None else world.lifetime(kind, *located)

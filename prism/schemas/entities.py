@@ -12,6 +12,7 @@ from rules import (
     MEDIUM_CHURN_MARGIN,
     ChurnRisk,
     ClientStatus,
+    EntityKind,
     LeadStage,
 )
 
@@ -277,7 +278,7 @@ class Contract(Entity):
     terms: list[str] = Field(description="Key clauses.")
 
 
-ENTITY_MODELS: dict[str, type[Entity]] = {
+ENTITY_MODELS: dict[EntityKind, type[Entity]] = {
     "clients": Client,
     "licenses": License,
     "leads": Lead,

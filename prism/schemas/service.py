@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from prism.schemas.entities import ENTITY_MODELS, EntityCounts
 from rules import (
+    EntityKind,
     ScenarioName,
 )
 
@@ -124,10 +125,10 @@ class HistoryResult(BaseModel):
     points: list[HistoryPoint]
 
 
-def _item_history_models() -> dict[str, type[BaseModel]]:
+def _item_history_models() -> dict[EntityKind, type[BaseModel]]:
     """Per entity, the answer of `/api/{kind}/{id}/history` with the item typed as in its list
     (`ClientHistoryResult` of `ClientHistoryPoint`s, ...): what a generated client gets."""
-    models: dict[str, type[BaseModel]] = {}
+    models: dict[EntityKind, type[BaseModel]] = {}
     for kind, entity in ENTITY_MODELS.items():
         name = entity.__name__
         point = create_model(

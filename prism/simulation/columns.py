@@ -29,6 +29,7 @@ from prism.simulation.timeline import (
     scenario_intensity,
     with_parity,
 )
+from rules import EntityKind
 
 Ch = gen.Ch
 Fields = dict[str, npt.NDArray[Any]]
@@ -81,7 +82,7 @@ class Columns:
 
     # --- shared -------------------------------------------------------------------------------------------
 
-    def built_at(self, kind: str, index: I64, ticks: I64) -> tuple[I64, I64]:
+    def built_at(self, kind: EntityKind, index: I64, ticks: I64) -> tuple[I64, I64]:
         """The tick of the build each item shows at each tick (`World.item_at`: its last chance change, then each
         date it crossed since), and the item's change parity there."""
         built, parity = self.schedule.latest(kind, index, ticks)
@@ -97,7 +98,7 @@ class Columns:
             parity[stepped] = self.schedule.latest(kind, index[stepped], built[stepped])[1]
         return built, parity
 
-    def _may_step(self, kind: str, index: I64, built: I64, ticks: I64) -> I64:
+    def _may_step(self, kind: EntityKind, index: I64, built: I64, ticks: I64) -> I64:
         """The elements whose build may be followed by a date before their tick (the others cannot step).
 
         Dates change an item at the start of a day, so only a midnight between the build and the tick can; a
@@ -112,19 +113,19 @@ class Columns:
             crossed |= (built + offset) // window < (ticks + offset) // window
         return np.flatnonzero(crossed)
 
-    def fields(self, kind: str, index: I64, ticks: I64) -> Fields:
+    def fields(self, kind: EntityKind, index: I64, ticks: I64) -> Fields:
         """The KPI fields of the items at the ticks (each as the item shows it then)."""
         built, parity = self.built_at(kind, index, ticks)
         return self._fields[kind](index, built, parity)
 
-    def _item_constants(self, kind: str) -> dict[str, npt.NDArray[Any]]:
+    def _item_constants(self, kind: EntityKind) -> dict[str, npt.NDArray[Any]]:
         rows = [_CONSTANTS[kind](self.world, i, self.world.rng(kind, i)) for i in range(self.counts[kind])]
         return {name: np.asarray([row[name] for row in rows]) for name in (rows[0] if rows else ())}
 
-    def _const(self, kind: str, name: str, index: I64) -> npt.NDArray[Any]:
+    def _const(self, kind: EntityKind, name: str, index: I64) -> npt.NDArray[Any]:
         return self._constants[kind][name][index]
 
-    def _cycles(self, kind: str, index: I64, ticks: I64) -> Cycles:
+    def _cycles(self, kind: EntityKind, index: I64, ticks: I64) -> Cycles:
         """`World._cycle` and `World.serial` over arrays, with the randomness of each cycle's item."""
         window = self._const(kind, "window", index).astype(np.int64)
         offset = self._const(kind, "offset", index).astype(np.int64)
@@ -134,7 +135,9 @@ class Columns:
         serial = index + 1 + self.counts[kind] * turn
         return Cycles(cycle, start, start + window, serial, successors(self.bases[kind][index], serial))
 
-    def _company_constants(self, kind: str, index: I64, serials: I64, draw: Callable[[Rng], tuple[float, ...]]) -> F64:
+    def _company_constants(
+        self, kind: EntityKind, index: I64, serials: I64, draw: Callable[[Rng], tuple[float, ...]]
+    ) -> F64:
         """Per-company constants (one row per element), drawn once per company with the scalar draws."""
         known_serials, known_rows = self._companies.get((kind, draw.__name__), _NO_COMPANIES)
         position = np.minimum(np.searchsorted(known_serials, serials), max(0, known_serials.size - 1))
@@ -297,7 +300,7 @@ class Columns:
 
     # --- vendors and contracts ----------------------------------------------------------------------------
 
-    def _agreement(self, kind: str, index: I64, today: I64) -> tuple[I64, I64, I64]:
+    def _agreement(self, kind: EntityKind, index: I64, today: I64) -> tuple[I64, I64, I64]:
         """`World._agreement` over arrays: start and end of the current agreement, and the next cycle's start."""
         const = self._constants[kind]
         term, cycle, phase = const["term_days"][index], const["cycle"][index], const["phase"][index]

@@ -16,6 +16,7 @@ import numpy.typing as npt
 import catalogue as cat
 import rules
 from prism.simulation.randomness import Rng
+from rules import EntityKind
 
 Item = dict[str, Any]
 
@@ -32,22 +33,22 @@ ID_PREFIX: dict[str, str] = {
 }
 
 # Kinds whose items end and are succeeded by a new item under a new id (a lead closes, a client churns).
-REPLACED_KINDS = frozenset({"clients", "leads"})
+REPLACED_KINDS: frozenset[EntityKind] = frozenset({"clients", "leads"})
 # How long a client stays, in ticks (two to ten years of 30-second ticks, as at a real MSP); over its last
 # weeks (at most CLIENT_SOURING_TICKS, about two months of ticks) the account sours before the client leaves.
 CLIENT_TENURE_TICKS = (2_102_400, 10_512_000)
 CLIENT_SOURING_SHARE = 0.08
 CLIENT_SOURING_TICKS = 172_800
 
-KIND_CODE: dict[str, int] = {kind: code for code, kind in enumerate(ENTITY_KINDS, start=1)}
+KIND_CODE: dict[EntityKind, int] = {kind: code for code, kind in enumerate(ENTITY_KINDS, start=1)}
 
 
-def item_key(kind: str, index: int) -> int:
+def item_key(kind: EntityKind, index: int) -> int:
     """The key of an entity's item N (its slot, for the kinds whose items are replaced)."""
     return KIND_CODE[kind] << 40 | index
 
 
-def item_keys(kind: str, count: int) -> npt.NDArray[np.uint64]:
+def item_keys(kind: EntityKind, count: int) -> npt.NDArray[np.uint64]:
     """The keys of an entity's first `count` items."""
     return np.arange(count, dtype=np.uint64) | np.uint64(KIND_CODE[kind] << 40)
 
@@ -143,7 +144,7 @@ class Generation:
     seed: int
     epoch: datetime
     interval: float
-    counts: Mapping[str, int]
+    counts: Mapping[EntityKind, int]
     created_at: datetime
     scenarios: tuple[ScenarioRun, ...] = ()
     # 0 for a world a process made up on its own at start-up; otherwise when a person last changed it
@@ -200,7 +201,7 @@ class Generation:
 
 def new_generation(
     *,
-    counts: Mapping[str, int],
+    counts: Mapping[EntityKind, int],
     interval: float,
     now: datetime,
     seed: int | None = None,

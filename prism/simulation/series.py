@@ -16,6 +16,7 @@ import numpy.typing as npt
 import rules
 from prism.simulation.builders import World
 from prism.simulation.columns import Columns
+from rules import EntityKind
 
 Row = tuple[float, ...]
 # Items × ticks evaluated in one go: large enough for numpy to pay off, small enough to stay in cache.
@@ -51,7 +52,7 @@ class KpiColumns:
         self.columns = Columns(world)
         self.counts = self.columns.counts
 
-    def _grid(self, kind: str, ticks: npt.NDArray[np.int64]) -> dict[str, npt.NDArray[Any]]:
+    def _grid(self, kind: EntityKind, ticks: npt.NDArray[np.int64]) -> dict[str, npt.NDArray[Any]]:
         """The KPI fields of every item of a kind at every tick, shaped (items, ticks)."""
         count = self.counts[kind]
         index = np.repeat(np.arange(count, dtype=np.int64), ticks.size)

@@ -14,6 +14,7 @@ from prism.simulation.generation import (
     Item,
 )
 from prism.simulation.world import Built
+from rules import EntityKind
 
 BY_ID: MemoKey[Mapping[str, Item]] = MemoKey("items by id")
 
@@ -24,9 +25,9 @@ class Snapshot:
 
     generation: Generation
     tick: int
-    items: Mapping[str, tuple[Item, ...]]
-    next_changes: Mapping[str, tuple[int | None, ...]] = field(repr=False)
-    changed: Mapping[str, tuple[str, ...]] | None = field(default=None, repr=False)
+    items: Mapping[EntityKind, tuple[Item, ...]]
+    next_changes: Mapping[EntityKind, tuple[int | None, ...]] = field(repr=False)
+    changed: Mapping[EntityKind, tuple[str, ...]] | None = field(default=None, repr=False)
     cache: Memo = field(default_factory=Memo, repr=False, compare=False)
 
     @property
@@ -35,11 +36,11 @@ class Snapshot:
         return self.generation.time_of(self.tick)
 
     @property
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> dict[EntityKind, int]:
         """Number of items per entity."""
         return {kind: len(items) for kind, items in self.items.items()}
 
-    def by_id(self, kind: str) -> Mapping[str, Item]:
+    def by_id(self, kind: EntityKind) -> Mapping[str, Item]:
         """The items of an entity keyed by id (built once per snapshot)."""
         return self.cache.get_or_build(BY_ID, lambda: {item["id"]: item for item in self.items[kind]}, kind)
 
@@ -47,8 +48,8 @@ class Snapshot:
 def compute_snapshot(generation: Generation, tick: int, world: World | None = None) -> Snapshot:
     """The snapshot of any tick, computed directly from the generation."""
     world = world or World(generation)
-    items: dict[str, tuple[Item, ...]] = {}
-    next_changes: dict[str, tuple[int | None, ...]] = {}
+    items: dict[EntityKind, tuple[Item, ...]] = {}
+    next_changes: dict[EntityKind, tuple[int | None, ...]] = {}
     for kind in ENTITY_KINDS:
         built = [world.item_at(kind, index, tick) for index in range(generation.counts.get(kind, 0))]
         items[kind] = tuple(b.item for b in built)
@@ -61,9 +62,9 @@ def advance(previous: Snapshot, world: World | None = None) -> Snapshot:
     generation = previous.generation
     world = world or World(generation)
     tick = previous.tick + 1
-    items: dict[str, tuple[Item, ...]] = {}
-    next_changes: dict[str, tuple[int | None, ...]] = {}
-    changed: dict[str, tuple[str, ...]] = {}
+    items: dict[EntityKind, tuple[Item, ...]] = {}
+    next_changes: dict[EntityKind, tuple[int | None, ...]] = {}
+    changed: dict[EntityKind, tuple[str, ...]] = {}
     for kind in ENTITY_KINDS:
         old_items, old_next = previous.items[kind], previous.next_changes[kind]
         new_items, new_next, ids = list(old_items), list(old_next), []
@@ -84,9 +85,9 @@ def advance(previous: Snapshot, world: World | None = None) -> Snapshot:
     return Snapshot(generation, tick, items, next_changes, changed)
 
 
-def diff_ids(older: Snapshot, newer: Snapshot) -> dict[str, list[str]]:
+def diff_ids(older: Snapshot, newer: Snapshot) -> dict[EntityKind, list[str]]:
     """Per entity, the ids whose item differs between two snapshots."""
-    result: dict[str, list[str]] = {}
+    result: dict[EntityKind, list[str]] = {}
     for kind in ENTITY_KINDS:
         before = older.by_id(kind)
         result[kind] = [item["id"] for item in newer.items[kind] if before.get(item["id"]) != item]

@@ -15,6 +15,7 @@ import numpy.typing as npt
 import prism.simulation.generation as gen
 from prism.simulation.builders import World
 from prism.simulation.randomness import draws
+from rules import EntityKind
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -141,7 +142,7 @@ class Schedule:
         self.phases = {kind: np.asarray(world._phases[kind], dtype=np.int64).reshape(-1) for kind in gen.ENTITY_KINDS}
         self.counts = {kind: counts.get(kind, 0) for kind in gen.ENTITY_KINDS}
 
-    def latest(self, kind: str, index: I64, ticks: I64) -> tuple[I64, I64]:
+    def latest(self, kind: EntityKind, index: I64, ticks: I64) -> tuple[I64, I64]:
         """The last chance-change tick at or before each tick, and the item's change parity there."""
         moment: I64 = ticks + self.phases[kind][index]
         block, offset = moment // gen.CHANGE_BLOCK, moment % gen.CHANGE_BLOCK

@@ -24,6 +24,7 @@ from prism.simulation.generation import (
     item_keys,
 )
 from prism.simulation.randomness import Rng, item_bases
+from rules import EntityKind
 
 
 def _same_but_stamp(before: Item, after: Item) -> bool:
@@ -51,38 +52,38 @@ class WorldCore:
         # (`...:05Z` would sort after `...:05.200Z`).
         self._stamp_milliseconds = generation.interval % 1 != 0 or generation.epoch.microsecond != 0
         # Drawn up front (not lazily) so that threads sharing this world never race on them.
-        self._bases: dict[str, list[int]] = {
+        self._bases: dict[EntityKind, list[int]] = {
             kind: item_bases(self.seed, item_keys(kind, generation.counts.get(kind, 0))).tolist()
             for kind in ENTITY_KINDS
         }
-        self._phases: dict[str, tuple[int, ...]] = {
+        self._phases: dict[EntityKind, tuple[int, ...]] = {
             kind: tuple(self._draw_phase(kind, index) for index in range(generation.counts.get(kind, 0)))
             for kind in ENTITY_KINDS
         }
         # The last block's offsets of each item: consecutive ticks mostly fall in the same block.
         self._offsets: dict[tuple[str, int], tuple[int, tuple[int, ...]]] = {}
 
-    def rng(self, kind: str, index: int) -> Rng:
+    def rng(self, kind: EntityKind, index: int) -> Rng:
         """Randomness of one item."""
         bases = self._bases[kind]
         return Rng(bases[index]) if index < len(bases) else Rng.of(self.seed, item_key(kind, index))
 
     # --- change schedule -------------------------------------------------------------
 
-    def _phase(self, kind: str, index: int) -> int:
+    def _phase(self, kind: EntityKind, index: int) -> int:
         phases = self._phases.get(kind, ())
         if index < len(phases):
             return phases[index]
         return self._draw_phase(kind, index)
 
-    def _draw_phase(self, kind: str, index: int) -> int:
+    def _draw_phase(self, kind: EntityKind, index: int) -> int:
         return self.rng(kind, index).integer(0, CHANGE_BLOCK - 1, Ch.PHASE)
 
-    def _block(self, kind: str, index: int, tick: int) -> tuple[int, int]:
+    def _block(self, kind: EntityKind, index: int, tick: int) -> tuple[int, int]:
         """The item's change block holding a tick, and the tick's offset in it."""
         return divmod(tick + self._phase(kind, index), CHANGE_BLOCK)
 
-    def _block_offsets(self, kind: str, index: int, block: int) -> tuple[int, ...]:
+    def _block_offsets(self, kind: EntityKind, index: int, block: int) -> tuple[int, ...]:
         """Offsets of the chance-change ticks within one block, ascending, always 0 first and an even count.
 
         An even count lets every chance change flip a parity (see `change_parity`), which is what makes
@@ -100,23 +101,23 @@ class WorldCore:
         self._offsets[key] = (block, result)
         return result
 
-    def changes_at(self, kind: str, index: int, tick: int) -> bool:
+    def changes_at(self, kind: EntityKind, index: int, tick: int) -> bool:
         """Whether an item changes at a tick by chance."""
         block, offset = self._block(kind, index, tick)
         return offset == 0 or offset in self._block_offsets(kind, index, block)
 
-    def _latest_offset(self, kind: str, index: int, tick: int) -> tuple[int, int]:
+    def _latest_offset(self, kind: EntityKind, index: int, tick: int) -> tuple[int, int]:
         """The offset of the last chance change at or before `tick` in its block, and its rank there."""
         block, offset = self._block(kind, index, tick)
         offsets = self._block_offsets(kind, index, block)
         rank = bisect.bisect_right(offsets, offset) - 1
         return offset - offsets[rank], rank
 
-    def last_chance_change(self, kind: str, index: int, tick: int) -> int:
+    def last_chance_change(self, kind: EntityKind, index: int, tick: int) -> int:
         """The last tick at or before `tick` where the item changed by chance (one hash, no replay)."""
         return tick - self._latest_offset(kind, index, tick)[0]
 
-    def change_parity(self, kind: str, index: int, tick: int) -> int:
+    def change_parity(self, kind: EntityKind, index: int, tick: int) -> int:
         """0 or 1, flipping at every chance change of the item.
 
         Builders fold it into the last digit of one moving figure, so two successive chance changes
@@ -124,18 +125,18 @@ class WorldCore:
         """
         return self._latest_offset(kind, index, tick)[1] % 2
 
-    def build(self, kind: str, index: int, tick: int) -> Built:
+    def build(self, kind: EntityKind, index: int, tick: int) -> Built:
         """The item as it is right after a change at `tick`."""
         return self._builders[kind](index, tick)
 
-    def item_at(self, kind: str, index: int, tick: int) -> Built:
+    def item_at(self, kind: EntityKind, index: int, tick: int) -> Built:
         """The item as it is at any tick, computed directly."""
         built = self.build(kind, index, self.last_chance_change(kind, index, tick))
         while built.next_change is not None and built.next_change <= tick:
             built = self.step(kind, index, built, built.next_change)
         return built
 
-    def step(self, kind: str, index: int, before: Built, tick: int) -> Built:
+    def step(self, kind: EntityKind, index: int, before: Built, tick: int) -> Built:
         """The item after a change tick: the very same object when no field but `lastUpdated` would move."""
         after = self.build(kind, index, tick)
         if _same_but_stamp(before.item, after.item):
@@ -144,7 +145,7 @@ class WorldCore:
 
     # --- ids of items that are replaced ----------------------------------------------
 
-    def serial(self, kind: str, index: int, cycle: int) -> int:
+    def serial(self, kind: EntityKind, index: int, cycle: int) -> int:
         """The N of `kind-N` for the item in a slot during one of its cycles (cycle 0 holds tick 0).
 
         Cycles are numbered 0, -1, 1, -2, 2, … so that the items of tick 0 are `kind-1` … `kind-count`
@@ -152,7 +153,7 @@ class WorldCore:
         """
         return index + 1 + self.generation.counts.get(kind, 0) * (2 * cycle if cycle >= 0 else -2 * cycle - 1)
 
-    def locate(self, kind: str, item_id: str) -> tuple[int, int] | None:
+    def locate(self, kind: EntityKind, item_id: str) -> tuple[int, int] | None:
         """The slot and cycle of an id, or None when the id cannot name an item of this generation."""
         prefix, _, number = item_id.rpartition("-")
         count = self.generation.counts.get(kind, 0)
@@ -163,7 +164,7 @@ class WorldCore:
             return (index, 0) if turn == 0 else None
         return index, (turn // 2 if turn % 2 == 0 else -(turn + 1) // 2)
 
-    def lifetime(self, kind: str, index: int, cycle: int) -> tuple[int, int] | None:
+    def lifetime(self, kind: EntityKind, index: int, cycle: int) -> tuple[int, int] | None:
         """The ticks [first, end) during which a slot holds the item of one cycle; None when it never ends."""
         if kind == "leads":
             window, offset = self._lead_window(index)
@@ -174,7 +175,7 @@ class WorldCore:
         start = cycle * window - offset
         return start, start + window
 
-    def _cycle(self, kind: str, index: int, tick: int) -> tuple[int, int, int]:
+    def _cycle(self, kind: EntityKind, index: int, tick: int) -> tuple[int, int, int]:
         """The cycle of a replaced item's slot at a tick, with its first tick and its end."""
         window, offset = self._lead_window(index) if kind == "leads" else self._tenure_window(index)
         cycle = (tick + offset) // window

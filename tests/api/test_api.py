@@ -18,6 +18,7 @@ from config import Settings
 from kpis import KPI_NAMES
 from models import ENTITY_MODELS
 from prism.services import services_of
+from rules import EntityKind
 from simulator import Simulator
 from tests.support import DESIGN_COUNTS, SEED, make_settings
 from tests.support.invariants import check_items, parse_time
@@ -41,9 +42,10 @@ def frozen(settings: Settings) -> Iterator[tuple[TestClient, FastAPI]]:
         yield client, app
 
 
-def served_lists(client: TestClient) -> tuple[dict[str, list[dict[str, Any]]], int]:
+def served_lists(client: TestClient) -> tuple[dict[EntityKind, list[dict[str, Any]]], int]:
     """Every entity list as served, and the tick they show (all the same)."""
-    lists, ticks = {}, set()
+    lists: dict[EntityKind, list[dict[str, Any]]] = {}
+    ticks = set()
     for kind in ENTITY_MODELS:
         response = client.get(f"/api/{kind}")
         assert response.status_code == 200, kind

@@ -25,6 +25,7 @@ import data_generator as dg
 import events
 from main import create_app
 from prism.services import services_of
+from rules import EntityKind
 from simulator import Simulator
 from tests.support import SEED, make_settings
 
@@ -44,7 +45,9 @@ CENT = 0.0100001
 
 
 def generation(seed: int = SEED, interval: float = 30, **counts: int) -> dg.Generation:
-    return dg.new_generation(counts={**COUNTS, **counts}, interval=interval, now=NOW, seed=seed)
+    assert set(counts) <= set(COUNTS), counts
+    merged: dict[EntityKind, int] = {kind: counts.get(kind, count) for kind, count in COUNTS.items()}
+    return dg.new_generation(counts=merged, interval=interval, now=NOW, seed=seed)
 
 
 def only(**counts: int) -> dict[str, int]:
@@ -154,7 +157,7 @@ def test_a_normal_day_has_some_clients_at_risk_and_a_churn_wave_lifts_them_visib
 # --- 3. an id names one company for its whole life --------------------------------------------
 
 
-def names_by_id(world: dg.World, kind: str, field: str, ticks: range) -> dict[str, set[str]]:
+def names_by_id(world: dg.World, kind: EntityKind, field: str, ticks: range) -> dict[str, set[str]]:
     seen: dict[str, set[str]] = {}
     for tick in ticks:
         for index in range(world.generation.counts[kind]):
@@ -165,7 +168,7 @@ def names_by_id(world: dg.World, kind: str, field: str, ticks: range) -> dict[st
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("kind", "field", "every"), [("leads", "companyName", 400), ("clients", "name", 5_000)])
-def test_no_id_names_two_companies_over_a_year_of_ticks(kind: str, field: str, every: int) -> None:
+def test_no_id_names_two_companies_over_a_year_of_ticks(kind: EntityKind, field: str, every: int) -> None:
     # Sampled more often than the shortest life of an item, so every item is seen at least twice.
     world = dg.World(generation(**only(**{kind: COUNTS[kind]})))
     seen = names_by_id(world, kind, field, range(0, TICKS_PER_YEAR, every))
@@ -175,7 +178,7 @@ def test_no_id_names_two_companies_over_a_year_of_ticks(kind: str, field: str, e
     assert len(set(names)) == len(names)  # and no successor took a predecessor's name
 
 
-def first_replacement(world: dg.World, kind: str, index: int, step: int) -> int:
+def first_replacement(world: dg.World, kind: EntityKind, index: int, step: int) -> int:
     """The first tick at which the item of a slot is a different item than at tick 0 (found by bisection)."""
     first = world.item_at(kind, index, 0).item["id"]
     low, high = 0, step
@@ -189,7 +192,7 @@ def first_replacement(world: dg.World, kind: str, index: int, step: int) -> int:
 
 
 @pytest.mark.parametrize("kind", ["clients", "leads"])
-def test_a_replaced_item_leaves_and_its_successor_is_announced_under_a_new_id(kind: str) -> None:
+def test_a_replaced_item_leaves_and_its_successor_is_announced_under_a_new_id(kind: EntityKind) -> None:
     world = dg.World(generation(**only(**{kind: 5})))
     tick = first_replacement(world, kind, 0, 20_000 if kind == "clients" else 200)
     before = dg.compute_snapshot(world.generation, tick - 1, world)

@@ -17,6 +17,7 @@ import main
 from models import ENTITY_MODELS
 from prism.api.deps import get_sleep
 from prism.services import services_of
+from rules import EntityKind
 from tests.support import make_settings, module_app_and_client
 
 ORIGIN = "https://dashboard.example"
@@ -120,7 +121,7 @@ def test_small_answers_are_not_compressed(client: TestClient) -> None:
 # --- old clients and the fast path -------------------------------------------------------------
 
 
-def models_json(kind: str, items: Any) -> bytes:
+def models_json(kind: EntityKind, items: Any) -> bytes:
     """What the service answered before any of this: FastAPI's JSON of the list of models."""
     model = ENTITY_MODELS[kind]
     return bytes(JSONResponse([model.model_validate(item).model_dump(mode="json") for item in items]).body)

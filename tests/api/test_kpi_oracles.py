@@ -23,13 +23,13 @@ import main
 from dynamodb_client import DynamoMirror, make_client
 from kpis import KPI_NAMES, compute_kpis
 from prism.services import services_of
-from rules import SINGULAR
+from rules import SINGULAR, EntityKind
 from simulator import Simulator
 from tests.support import SEED, make_settings
 from tests.support.oracles import expected_kpis
 
 DEFAULT_COUNTS = make_settings().entity_counts
-WORLDS: dict[str, dict[str, int]] = {
+WORLDS: dict[str, dict[EntityKind, int]] = {
     "default": dict(DEFAULT_COUNTS),
     "empty": {kind: 0 for kind in DEFAULT_COUNTS},
     "100x": {kind: count * 100 for kind, count in DEFAULT_COUNTS.items()},
@@ -63,9 +63,9 @@ def served(world: str) -> Iterator[tuple[TestClient, dg.Generation]]:
         yield client, simulator.generation
 
 
-def lists_at(client: TestClient, moment: str) -> dict[str, list[dict[str, Any]]]:
+def lists_at(client: TestClient, moment: str) -> dict[EntityKind, list[dict[str, Any]]]:
     """Every entity's list as it was at a moment, over HTTP."""
-    lists = {}
+    lists: dict[EntityKind, list[dict[str, Any]]] = {}
     for kind in dg.ENTITY_KINDS:
         response = client.get(f"/api/{kind}", params={"at": moment})
         assert response.status_code == 200, f"at={moment}: {response.text}"

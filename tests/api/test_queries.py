@@ -16,6 +16,7 @@ import data_generator as dg
 from prism.api import params
 from prism.services import services_of
 from queries import SCALAR_FIELDS, ListQuery, QueryError, _scalar_type, parse_list_query, scalar_fields
+from rules import EntityKind
 from tests.support import module_app_and_client
 
 Item = dict[str, Any]
@@ -122,7 +123,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
 
 @pytest.mark.parametrize(("kind", "params", "expected"), CASES)
 def test_lists_match_a_plain_python_reference(
-    client: TestClient, app: FastAPI, kind: str, params: dict[str, Any], expected: dict[str, Any]
+    client: TestClient, app: FastAPI, kind: EntityKind, params: dict[str, Any], expected: dict[str, Any]
 ) -> None:
     items, total, tick = served(client, f"/api/{kind}", params)
     page, count = reference(snapshot_of(app, tick).items[kind], **expected)
@@ -345,7 +346,7 @@ def test_scalar_fields_are_the_single_valued_fields_of_the_model_with_their_type
     assert {kind: scalar_fields(kind) for kind in SCALAR_FIELDS} == SCALAR_FIELDS
 
 
-def parse(kind: str, *parameters: tuple[str, str]) -> ListQuery:
+def parse(kind: EntityKind, *parameters: tuple[str, str]) -> ListQuery:
     return parse_list_query(kind, list(parameters), sort=None, order="asc", offset=0, limit=None)
 
 
@@ -364,7 +365,7 @@ def test_a_reserved_parameter_before_a_filter_is_skipped_not_the_end_of_the_filt
     ],
 )
 def test_a_wrong_value_is_refused_with_what_the_field_holds(
-    kind: str, parameter: tuple[str, str], message: str
+    kind: EntityKind, parameter: tuple[str, str], message: str
 ) -> None:
     with pytest.raises(QueryError, match=re.escape(message)) as refused:
         parse(kind, parameter)

@@ -16,6 +16,7 @@ import data_generator as dg
 import main
 from kpis import KPI_NAMES
 from prism.services import services_of
+from rules import EntityKind
 from simulator import Simulator
 from tests.support import make_settings
 from tests.support.invariants import check_items, check_snapshot, parse_time
@@ -40,15 +41,15 @@ def with_run(generation: dg.Generation, name: str) -> dg.Generation:
     return generation.with_scenario(dg.ScenarioRun(name, START, END, TARGET if name == "vendor-outage" else 0))
 
 
-def count(kind: str, field: str, value: Any) -> Figure:
+def count(kind: EntityKind, field: str, value: Any) -> Figure:
     return lambda snapshot: sum(item[field] == value for item in snapshot.items[kind])
 
 
-def mean(kind: str, field: str) -> Figure:
+def mean(kind: EntityKind, field: str) -> Figure:
     return lambda snapshot: statistics.fmean(item[field] for item in snapshot.items[kind])
 
 
-def within_days(kind: str, field: str, days: int) -> Figure:
+def within_days(kind: EntityKind, field: str, days: int) -> Figure:
     def figure(snapshot: dg.Snapshot) -> float:
         horizon = snapshot.time.date() + timedelta(days=days)
         return sum(date.fromisoformat(item[field]) <= horizon for item in snapshot.items[kind])
@@ -56,7 +57,7 @@ def within_days(kind: str, field: str, days: int) -> Figure:
     return figure
 
 
-def one_item(kind: str, item_id: str, field: str) -> Figure:
+def one_item(kind: EntityKind, item_id: str, field: str) -> Figure:
     return lambda snapshot: snapshot.by_id(kind)[item_id][field]
 
 

@@ -81,7 +81,7 @@ def test_first_sync_creates_the_tables_and_writes_every_item(
     mirror.record_metrics(snapshot)
     outcome = mirror.sync(snapshot)
     assert outcome.ok, outcome.error
-    assert outcome.written == {**snapshot.counts, METRICS: 10}
+    assert outcome.written == snapshot.counts | {METRICS: 10}
     assert outcome.pending == 0
     assert sorted(reader.list_tables()["TableNames"]) == sorted(TABLES)
     clients = reader.describe_table(TableName="prism-clients")["Table"]

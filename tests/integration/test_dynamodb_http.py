@@ -17,6 +17,7 @@ from moto.server import ThreadedMotoServer
 import data_generator as dg
 from dynamodb_client import DynamoDBClient
 from kpis import KPI_NAMES
+from rules import EntityKind
 from tests.support import SEED
 from tests.support.dynamodb import scan_entities, stats, table_items
 from tests.support.servers import free_port, running_service
@@ -84,7 +85,7 @@ def wait_for_dynamodb(base: str, condition: Any, timeout: float) -> dict[str, An
         time.sleep(0.1)
 
 
-def api_items(base: str, kind: str, at: str | None = None) -> dict[str, Any]:
+def api_items(base: str, kind: EntityKind, at: str | None = None) -> dict[str, Any]:
     """The API's items of one entity (at a moment of the generation), numbers as Decimal."""
     response = httpx.get(f"{base}/api/{kind}", params={"at": at} if at else None, timeout=5)
     assert response.status_code == 200, response.text

@@ -292,7 +292,7 @@ def on_first(client: DynamoDBClient, operation: str, action: Callable[[], object
 
 def entity_tables(ddb: DynamoDBClient) -> dict[str, list[dict[str, Any]]]:
     """Everything the mirror writes: entity items and KPI points (not the lease, which moves on its own)."""
-    tables = {kind: table_items(ddb, f"{PREFIX}{kind}") for kind in dg.ENTITY_KINDS}
+    tables: dict[str, list[dict[str, Any]]] = {kind: table_items(ddb, f"{PREFIX}{kind}") for kind in dg.ENTITY_KINDS}
     tables[METRICS] = [point for point in table_items(ddb, TABLE) if point["timestamp"] != 0]
     return tables
 

@@ -20,6 +20,7 @@ import main
 from config import Settings
 from fastpath import encode_list
 from models import ENTITY_MODELS
+from rules import EntityKind
 from simulator import Simulator
 from tests.support import SEED, make_settings
 from tests.support.servers import running_service
@@ -136,7 +137,7 @@ def test_lambda_handler_moves_on_with_the_clock(monkeypatch: pytest.MonkeyPatch)
 
 
 @pytest.mark.parametrize("kind", list(ENTITY_MODELS))
-def test_cached_bytes_equal_the_models_json_at_every_tick(kind: str) -> None:
+def test_cached_bytes_equal_the_models_json_at_every_tick(kind: EntityKind) -> None:
     model = ENTITY_MODELS[kind]
     adapter: TypeAdapter[list[Any]] = TypeAdapter(list[model])  # type: ignore[valid-type]
     generation = dg.new_generation(counts=make_settings().entity_counts, interval=30, now=FROZEN_NOW, seed=SEED)

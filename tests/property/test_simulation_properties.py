@@ -10,9 +10,18 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 import data_generator as dg
+from rules import EntityKind
 from tests.support.invariants import check_snapshot
 
-COUNTS = {"clients": 6, "licenses": 6, "leads": 6, "technicians": 5, "departments": 4, "vendors": 4, "contracts": 6}
+COUNTS: dict[EntityKind, int] = {
+    "clients": 6,
+    "licenses": 6,
+    "leads": 6,
+    "technicians": 5,
+    "departments": 4,
+    "vendors": 4,
+    "contracts": 6,
+}
 START = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 

@@ -15,12 +15,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from config import Settings, load_settings
+from rules import EntityKind
 
 PROJECT = Path(__file__).resolve().parent.parent.parent
 DATA = PROJECT / "tests" / "data"
 SEED = 20250115
 # The default number of items of each entity, as the design card gives them.
-DESIGN_COUNTS = {
+DESIGN_COUNTS: dict[EntityKind, int] = {
     "clients": 20,
     "licenses": 30,
     "leads": 25,

@@ -37,6 +37,7 @@ from pydantic import BaseModel
 import catalogue as cat
 import data_generator as dg
 from models import ENTITY_MODELS
+from rules import EntityKind
 
 Item = Mapping[str, Any]
 Check = Callable[[Item, str], None]
@@ -91,7 +92,7 @@ def check_snapshot(snapshot: dg.Snapshot, previous: dg.Snapshot | None = None) -
     assert set(snapshot.items) == set(dg.ENTITY_KINDS)
     for kind, items in snapshot.items.items():
         assert len(items) == snapshot.generation.counts.get(kind, 0), kind
-    known: Mapping[str, Sequence[Item]] = {}
+    known: Mapping[EntityKind, Sequence[Item]] = {}
     if previous is not None and previous.generation.seed == snapshot.generation.seed:
         known = previous.items
     check_items(snapshot.items, snapshot.time, already_checked=known)
@@ -106,11 +107,11 @@ def check_snapshot(snapshot: dg.Snapshot, previous: dg.Snapshot | None = None) -
 
 
 def check_items(
-    items: Mapping[str, Sequence[Item]],
+    items: Mapping[Any, Sequence[Item]],
     at: datetime,
     *,
     complete: bool = True,
-    already_checked: Mapping[str, Sequence[Item]] | None = None,
+    already_checked: Mapping[Any, Sequence[Item]] | None = None,
 ) -> None:
     """Assert every invariant on entity lists (decoded JSON or a snapshot's items) showing the tick at `at`."""
     today = at.date()
@@ -157,7 +158,7 @@ def close(actual: float, expected: float, tolerance: float = CENT) -> bool:
     return abs(actual - expected) <= tolerance
 
 
-def _check_ids(kind: str, listed: Sequence[Item], complete: bool) -> None:
+def _check_ids(kind: EntityKind, listed: Sequence[Item], complete: bool) -> None:
     prefix = dg.ID_PREFIX[kind]
     ids = [item.get("id") for item in listed]
     assert len(set(ids)) == len(ids), f"{kind}: repeated ids"
@@ -436,7 +437,7 @@ _ENTITY_CHECKS: dict[str, tuple[Check, DatedCheck]] = {
 }
 
 
-def _static_check(kind: str) -> Check:
+def _static_check(kind: EntityKind) -> Check:
     shape = _model_shape(ENTITY_MODELS[kind])
     relations, _ = _ENTITY_CHECKS[kind]
     dates = DATE_FIELDS[kind]

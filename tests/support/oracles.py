@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-Items = Mapping[str, Sequence[Mapping[str, Any]]]
+# Lists by entity: a snapshot's (keyed by EntityKind) or the API's decoded JSON (keyed by plain text).
+Items = Mapping[Any, Sequence[Mapping[str, Any]]]
 
 CLOSED = ("Closed Won", "Closed Lost")
 NOT_EXPIRED = ("Active", "Expiring Soon")

@@ -14,6 +14,7 @@ from prism.simulation.columns import Columns
 from prism.simulation.randomness import Rng, drifts, integers, item_bases, successors, units
 from prism.simulation.series import KpiColumns
 from prism.simulation.timeline import Calendar, py_round
+from rules import EntityKind
 from tests.support import make_settings
 from tests.support.oracles import expected_kpis
 
@@ -47,7 +48,12 @@ def hard_ticks(world: dg.World) -> list[int]:
         start, end = world.lifetime("leads", index, 5) or (0, 0)
         edges += [start, end]
     snapshot = dg.compute_snapshot(g, 40_000, world)
-    for kind, field in (("licenses", "renewalDate"), ("contracts", "endDate"), ("vendors", "contractEnd")):
+    dated: tuple[tuple[EntityKind, str], ...] = (
+        ("licenses", "renewalDate"),
+        ("contracts", "endDate"),
+        ("vendors", "contractEnd"),
+    )
+    for kind, field in dated:
         for item in snapshot.items[kind][:3]:
             edges.append(first_tick_of(g, date.fromisoformat(item[field])))
     return sorted({tick + delta for tick in edges for delta in (-1, 0, 1)})
@@ -105,7 +111,7 @@ def test_the_calendar_agrees_with_the_generations_clock() -> None:
 
 
 @pytest.mark.parametrize("kind", dg.ENTITY_KINDS)
-def test_the_change_schedule_is_the_builders_schedule(kind: str) -> None:
+def test_the_change_schedule_is_the_builders_schedule(kind: EntityKind) -> None:
     world = world_with_scenarios()
     columns = Columns(world)
     ticks = np.arange(-300, 3000, 7)

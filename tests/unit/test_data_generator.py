@@ -16,6 +16,7 @@ import pytest
 
 import catalogue as cat
 import data_generator as dg
+from rules import EntityKind
 from tests.support import SEED, make_settings
 from tests.support.invariants import check_items, check_snapshot
 from tests.support.servers import PROJECT
@@ -28,7 +29,7 @@ VENDOR_KINDS = {kind.name: kind for kind in cat.VENDORS}
 SLA_TARGETS = {objective.metric: objective.target for objective in cat.SLA_OBJECTIVES}
 
 
-def generation(seed: int = SEED, counts: dict[str, int] | None = None, interval: float = 30) -> dg.Generation:
+def generation(seed: int = SEED, counts: dict[EntityKind, int] | None = None, interval: float = 30) -> dg.Generation:
     return dg.new_generation(counts=COUNTS if counts is None else counts, interval=interval, now=NOW, seed=seed)
 
 
@@ -260,7 +261,13 @@ def test_an_empty_world_works() -> None:
 
 
 def test_large_counts_keep_every_invariant_and_unique_names() -> None:
-    big = {**dict.fromkeys(dg.ENTITY_KINDS, 1), "clients": 2000, "departments": 2000, "vendors": 300, "contracts": 600}
+    big: dict[EntityKind, int] = {
+        **dict.fromkeys(dg.ENTITY_KINDS, 1),
+        "clients": 2000,
+        "departments": 2000,
+        "vendors": 300,
+        "contracts": 600,
+    }
     snapshot = dg.compute_snapshot(generation(counts=big), generation().tick_at(NOW))
     check_snapshot(snapshot)
     assert len(snapshot.items["clients"]) == 2000
@@ -271,7 +278,7 @@ def test_large_counts_keep_every_invariant_and_unique_names() -> None:
 
 @pytest.mark.slow
 def test_one_hundred_thousand_licenses_are_computed_and_ticked() -> None:
-    counts = {**dict.fromkeys(dg.ENTITY_KINDS, 0), "licenses": 100_000}
+    counts: dict[EntityKind, int] = {**dict.fromkeys(dg.ENTITY_KINDS, 0), "licenses": 100_000}
     world = generation(counts=counts)
     shared = dg.World(world)
     snapshot = dg.compute_snapshot(world, world.tick_at(NOW), shared)
@@ -289,13 +296,13 @@ def test_names_stay_unique_up_to_100000_items() -> None:
     assert len(set(departments)) == 100_000
     companies = [dg.company_name(index, 17) for index in range(100_000)]
     assert len(set(companies)) == 100_000
-    world = dg.World(generation(counts={**COUNTS, "vendors": 100_000}))
+    world = dg.World(generation(counts=COUNTS | {"vendors": 100_000}))
     assert len({world.vendor_name(index) for index in range(100_000)}) == 100_000
 
 
 @pytest.mark.parametrize("kind", dg.ENTITY_KINDS)
-def test_any_item_of_one_hundred_thousand_can_be_built(kind: str) -> None:
-    counts = {**dict.fromkeys(dg.ENTITY_KINDS, 0), kind: 100_000, "vendors": 100_000}
+def test_any_item_of_one_hundred_thousand_can_be_built(kind: EntityKind) -> None:
+    counts: dict[EntityKind, int] = {**dict.fromkeys(dg.ENTITY_KINDS, 0), kind: 100_000, "vendors": 100_000}
     world = dg.World(generation(counts=counts))
     time = world.generation.time_of(10_000)
     for index in (0, 1, 99_998, 99_999):

@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 import data_generator as dg
+from rules import EntityKind
 from tests.support import SEED, make_settings
 from tests.support.invariants import check_items
 
@@ -27,7 +28,7 @@ def served() -> tuple[Lists, datetime]:
     return lists, snapshot.time
 
 
-def first(kind: str, **where: Any) -> Callable[[Lists], dict[str, Any]]:
+def first(kind: EntityKind, **where: Any) -> Callable[[Lists], dict[str, Any]]:
     """The first item of an entity whose fields have the given values."""
 
     def pick(lists: Lists) -> dict[str, Any]:
@@ -36,14 +37,14 @@ def first(kind: str, **where: Any) -> Callable[[Lists], dict[str, Any]]:
     return pick
 
 
-def set_field(kind: str, field: str, value: Any, **where: Any) -> Callable[[Lists], None]:
+def set_field(kind: EntityKind, field: str, value: Any, **where: Any) -> Callable[[Lists], None]:
     def mutate(lists: Lists) -> None:
         first(kind, **where)(lists)[field] = value
 
     return mutate
 
 
-def nudge(kind: str, name: str, by: float) -> Callable[[Lists], None]:
+def nudge(kind: EntityKind, name: str, by: float) -> Callable[[Lists], None]:
     def mutate(lists: Lists) -> None:
         item = lists[kind][0]
         item[name] = round(item[name] + by, 2)
@@ -51,14 +52,14 @@ def nudge(kind: str, name: str, by: float) -> Callable[[Lists], None]:
     return mutate
 
 
-def drop_field(kind: str, name: str) -> Callable[[Lists], None]:
+def drop_field(kind: EntityKind, name: str) -> Callable[[Lists], None]:
     def mutate(lists: Lists) -> None:
         del lists[kind][0][name]
 
     return mutate
 
 
-def nested(kind: str, field: str, index: int, name: str, value: Any) -> Callable[[Lists], None]:
+def nested(kind: EntityKind, field: str, index: int, name: str, value: Any) -> Callable[[Lists], None]:
     def mutate(lists: Lists) -> None:
         lists[kind][0][field][index][name] = value
 

@@ -32,12 +32,12 @@ from prism.api.params import (
     unprocessable,
 )
 from queries import QueryError, parse_list_query, select
-from rules import SINGULAR
+from rules import SINGULAR, EntityKind
 
 router = APIRouter()
 
 
-ENTITY_SUMMARIES = {
+ENTITY_SUMMARIES: dict[EntityKind, str] = {
     "clients": "Clients and their profitability",
     "licenses": "Software licenses and seat usage",
     "leads": "Sales pipeline opportunities",
@@ -48,7 +48,7 @@ ENTITY_SUMMARIES = {
 }
 
 
-_FILTER_EXAMPLES = {
+_FILTER_EXAMPLES: dict[EntityKind, str] = {
     "clients": "?status=At%20Risk&industry=Healthcare",
     "licenses": "?vendor=Microsoft&complianceStatus=At%20Risk",
     "leads": "?stage=Proposal&source=Referral",
@@ -59,7 +59,7 @@ _FILTER_EXAMPLES = {
 }
 
 
-def _list_endpoint(kind: str) -> Callable[..., Any]:
+def _list_endpoint(kind: EntityKind) -> Callable[..., Any]:
     async def list_items(
         request: Request,
         simulator: SimulatorDep,
@@ -88,7 +88,7 @@ def _list_endpoint(kind: str) -> Callable[..., Any]:
 ItemIdPath = Annotated[str, Path(max_length=64, description="The item's id.")]
 
 
-def _item_endpoint(kind: str) -> Callable[..., Any]:
+def _item_endpoint(kind: EntityKind) -> Callable[..., Any]:
     async def get_item(request: Request, simulator: SimulatorDep, item_id: ItemIdPath, at: AtQuery = None) -> Response:
         snapshot = await snapshot_for(simulator, at)
         item = snapshot.by_id(kind).get(item_id)
@@ -99,7 +99,7 @@ def _item_endpoint(kind: str) -> Callable[..., Any]:
     return get_item
 
 
-def _item_history_endpoint(kind: str) -> Callable[..., Any]:
+def _item_history_endpoint(kind: EntityKind) -> Callable[..., Any]:
     async def item_history(
         request: Request,
         simulator: SimulatorDep,

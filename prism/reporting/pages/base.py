@@ -19,6 +19,7 @@ from data_generator import Item, Snapshot
 from prism.reporting.model import LEVEL_RANK, ChartSpec, Insights, Risk, Unit
 from prism.reporting.tally import mean, today_of
 from prism.reporting.text import join_names
+from rules import EntityKind
 
 # The texts of a section in reading order; an empty one is a sentence whose condition is not met, and is dropped.
 Sentences = Sequence[str]
@@ -143,16 +144,16 @@ def _every(item: Item) -> bool:
     return True
 
 
-def count_of(kind: str, keep: Callable[[Item], bool] = _every) -> Callable[[Snapshot], float]:
+def count_of(kind: EntityKind, keep: Callable[[Item], bool] = _every) -> Callable[[Snapshot], float]:
     """A measure: how many items of a kind (that `keep` accepts) the snapshot holds."""
     return lambda snapshot: sum(1 for item in snapshot.items[kind] if keep(item))
 
 
-def total_of(kind: str, field: str, keep: Callable[[Item], bool] = _every) -> Callable[[Snapshot], float]:
+def total_of(kind: EntityKind, field: str, keep: Callable[[Item], bool] = _every) -> Callable[[Snapshot], float]:
     """A measure: a field summed over the items of a kind (that `keep` accepts)."""
     return lambda snapshot: sum(item[field] for item in snapshot.items[kind] if keep(item))
 
 
-def average_of(kind: str, field: str) -> Callable[[Snapshot], float]:
+def average_of(kind: EntityKind, field: str) -> Callable[[Snapshot], float]:
     """A measure: the mean of a field over the items of a kind (0 when there are none)."""
     return lambda snapshot: mean(item[field] for item in snapshot.items[kind])
