@@ -3,7 +3,7 @@
 Prints: time from `python main.py` to the first 200 on /health (median of several runs, with the
 time `import main` alone takes), tick time (advance + encoding every list, as the background task
 does) at default and 100x counts, a snapshot computed directly at both (start-up, regenerate, `?at=`),
-and the server's resident memory right after start and once the drawing libraries have loaded.
+and the server's resident memory right after start and once it is idle (the report warm-up done, no report yet).
 The machine's load is printed too: the figures are only comparable on an otherwise idle machine.
 
     .venv/bin/python -m benchmarks.bench_core
@@ -65,7 +65,7 @@ def start_up(port: int, *, wait_for_warm_up: bool) -> tuple[float, float, float]
 
 
 def settled_rss(pid: int) -> float:
-    """RSS once the background warm-up and history backfill are done: no growth over a second."""
+    """RSS once the background warm-up is done: no growth over a second."""
     time.sleep(WARM_UP_SECONDS)
     previous, current = 0.0, rss_mb(pid)
     deadline = time.monotonic() + 20
@@ -117,8 +117,8 @@ def main() -> None:
     print(f"  runs: {', '.join(f'{elapsed * 1000:.0f}' for elapsed, _, _ in runs)} ms")
     at_start = statistics.median(rss for _, rss, _ in runs)
     print(
-        f"resident memory: {at_start:.1f} MB at the first 200, {runs[0][2]:.1f} MB once the drawing "
-        f"libraries have loaded (target < 100 MB)"
+        f"resident memory: {at_start:.1f} MB at the first 200, {runs[0][2]:.1f} MB idle, before any "
+        f"report (target < 100 MB)"
     )
     for label, counts, ticks, target in (("default", DEFAULT, 400, 5), ("100x", HUNDREDFOLD, 30, 300)):
         median, p95, direct = tick_times(dict(counts), ticks)

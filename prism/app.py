@@ -142,7 +142,7 @@ def _generation_sharing(simulator: Simulator, dynamodb: DynamoDBSync) -> Callabl
 
 
 async def _warm_up_reports() -> None:
-    """Load the drawing libraries soon after start-up (not during it), so the first report is fast too."""
+    """Set up the PDF layout soon after start-up (not during it), so the first report waits less."""
     await asyncio.sleep(REPORT_WARM_UP_DELAY_SECONDS)
     await asyncio.to_thread(lambda: reports_module().warm_up())
 
