@@ -30,6 +30,7 @@ from dynamodb_client import (
 from dynamodb_writes import METRICS
 from lease import WriterLease
 from models import DynamoDBStatus, SyncResult, TableSyncCounts
+from prism.tasks import cancel_and_wait
 
 logger = logging.getLogger("prism.dynamodb")
 
@@ -240,10 +241,7 @@ class DynamoDBSync:
         grace = SHUTDOWN_SYNC_SECONDS if grace is None else grace
         self._closed = True
         drainer, self._drainer = self._drainer, None
-        if drainer is not None:
-            drainer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await drainer
+        await cancel_and_wait(drainer)
         deadline = time.monotonic() + grace
         try:
             async with asyncio.timeout(grace):
@@ -272,10 +270,7 @@ class DynamoDBSync:
     async def _hand_back_lease(self) -> None:
         """After the last sync: stop renewing and hand the lease back, so that a successor need not wait for it."""
         keeper, self._keeper = self._keeper, None
-        if keeper is not None:
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keeper
+        await cancel_and_wait(keeper)
         if self.lease is not None:
             try:
                 await asyncio.to_thread(self.lease.release)

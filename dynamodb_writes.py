@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, Literal, Protocol
 
 from botocore.exceptions import ClientError
@@ -63,25 +63,17 @@ Landed = Callable[[list[Write]], None]
 UnprocessedKeys = Callable[[Mapping[str, Iterable[Mapping[str, Any]]]], Iterable[tuple[str, str]]]
 
 
+@dataclass(frozen=True, slots=True)
 class ItemWriter:
     """Sends a sync's writes: BatchWriteItem unfenced, TransactWriteItems behind the lease's check when fenced."""
 
-    def __init__(
-        self,
-        client: Any,
-        tables: Mapping[TableKind, str],
-        *,
-        unprocessed_keys: UnprocessedKeys,
-        stop: threading.Event,
-        sleep: Callable[[float], object],
-        jitter: Callable[[], float],
-    ) -> None:
-        self.client = client
-        self.tables = tables
-        self._unprocessed_keys = unprocessed_keys
-        self._stop = stop
-        self._sleep = sleep
-        self._jitter = jitter
+    client: Any
+    tables: Mapping[TableKind, str]
+    _: KW_ONLY
+    unprocessed_keys: UnprocessedKeys
+    stop: threading.Event
+    sleep: Callable[[float], object]
+    jitter: Callable[[], float]
 
     def write(
         self,
@@ -103,10 +95,10 @@ class ItemWriter:
 
     def backoff(self, attempt: int) -> float:
         """Full jitter: a random delay up to an exponentially growing, capped bound."""
-        return float(self._jitter() * min(UNPROCESSED_MAX_DELAY, UNPROCESSED_BASE_DELAY * 2**attempt))
+        return float(self.jitter() * min(UNPROCESSED_MAX_DELAY, UNPROCESSED_BASE_DELAY * 2**attempt))
 
     def _stop_when_asked(self, deadline: float | None) -> None:
-        if self._stop.is_set() or (deadline is not None and time.monotonic() > deadline):
+        if self.stop.is_set() or (deadline is not None and time.monotonic() > deadline):
             raise MirrorError("sync stopped: the service is shutting down")
 
     def _batch(self, batch: list[Write], landed: Landed, progress: Progress, deadline: float | None) -> None:
@@ -120,7 +112,7 @@ class ItemWriter:
                 grouped.setdefault(self.tables[write.kind], []).append(requests[(write.kind, write.key)])
             response = self.client.batch_write_item(RequestItems=grouped)
             progress.retries += response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
-            unprocessed = set(self._unprocessed_keys(response.get("UnprocessedItems") or {}))
+            unprocessed = set(self.unprocessed_keys(response.get("UnprocessedItems") or {}))
             landed([write for write in batch if (write.kind, write.key) not in unprocessed])
             batch = [write for write in batch if (write.kind, write.key) in unprocessed]
             if not batch:
@@ -132,7 +124,7 @@ class ItemWriter:
                     "they stay pending for the next sync"
                 )
             progress.retries += 1
-            self._sleep(self.backoff(attempt))
+            self.sleep(self.backoff(attempt))
 
     def _transaction(
         self, batch: list[Write], fence: WriterLease, landed: Landed, progress: Progress, deadline: float | None
@@ -164,7 +156,7 @@ class ItemWriter:
                         f"after {attempt} attempts; they stay pending for the next sync"
                     ) from None
                 progress.retries += 1
-                self._sleep(self.backoff(attempt))
+                self.sleep(self.backoff(attempt))
                 continue
             progress.retries += response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
             landed(batch)

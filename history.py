@@ -41,7 +41,7 @@ class KpiSeries:
         world: dg.World | None = None,
         stop: threading.Event | None = None,
     ) -> list[Row]:
-        """KPIs of each tick, in `kpis.KPI_NAMES` order (`Cancelled` once `stop` is set)."""
+        """KPIs of each tick, in `rules.KPI_NAMES` order (`Cancelled` once `stop` is set)."""
         if world is None or world.generation is not generation:
             world = dg.World(generation)
         return self._columns_of(world).rows(ticks, stop)

@@ -8,32 +8,6 @@ from data_generator import Item, Snapshot
 from prism.memo import MemoKey
 from rules import CLOSED_STAGES
 
-KPI_NAMES: tuple[str, ...] = (
-    "totalMrr",
-    "averageMargin",
-    "atRiskClients",
-    "licenseUtilization",
-    "pipelineValue",
-    "weightedPipelineValue",
-    "technicianUtilization",
-    "departmentSpend",
-    "vendorSpend",
-    "activeContracts",
-)
-
-KPI_DESCRIPTIONS: dict[str, str] = {
-    "totalMrr": "Sum of the clients' monthly recurring revenue, USD.",
-    "averageMargin": "Mean of the clients' margin percentages.",
-    "atRiskClients": "Clients whose status is At Risk.",
-    "licenseUtilization": "Seats used over seats purchased, all licenses, %.",
-    "pipelineValue": "Value of the open leads (not closed), USD.",
-    "weightedPipelineValue": "Value of the open leads weighted by their probability, USD.",
-    "technicianUtilization": "Billable hours over total hours, all technicians, %.",
-    "departmentSpend": "Spend of all departments this month, USD.",
-    "vendorSpend": "Spend with all vendors over the last 12 months, USD.",
-    "activeContracts": "Contracts not expired (Active or Expiring Soon).",
-}
-
 
 def _total(items: Iterable[Item], field: str) -> float:
     return float(sum(item[field] for item in items))

@@ -66,6 +66,24 @@ UNDER_REVIEW_BELOW = 65.0
 # Within this many days of its end an agreement or a contract is expiring soon.
 EXPIRING_WITHIN_DAYS = 90
 
+# The dashboard's headline figures by their names in the API, in the order every answer lists them, and what each
+# measures (the history's schema describes its fields with these words; kpis.py computes them).
+KPI_DESCRIPTIONS: dict[str, str] = {
+    "totalMrr": "Sum of the clients' monthly recurring revenue, USD.",
+    "averageMargin": "Mean of the clients' margin percentages.",
+    "atRiskClients": "Clients whose status is At Risk.",
+    "licenseUtilization": "Seats used over seats purchased, %.",
+    "pipelineValue": "Value of the open leads, USD.",
+    "weightedPipelineValue": "Open leads' value weighted by probability, USD.",
+    "technicianUtilization": "Billable over total hours, %.",
+    "departmentSpend": "All departments' spend this month, USD.",
+    "vendorSpend": "Spend with all vendors over 12 months, USD.",
+    "activeContracts": "Contracts not expired.",
+}
+KPI_NAMES: tuple[str, ...] = tuple(KPI_DESCRIPTIONS)
+# The figures that count items: whole numbers in every answer (the others are amounts and percentages).
+KPI_COUNTS: frozenset[str] = frozenset({"atRiskClients", "activeContracts"})
+
 SCENARIOS: dict[ScenarioName, str] = {
     "churn-wave": "Client margins are squeezed; churn risk and At Risk statuses rise.",
     "renewal-season": "Contract ends and license renewals are pulled forward; more of them expire soon.",

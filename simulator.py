@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 import time
@@ -17,6 +16,7 @@ from config import Settings, now_utc
 from events import EventLog, event_id, generation_payload, tick_payload
 from fastpath import encode_all
 from history import KpiSeries
+from prism.tasks import cancel_and_wait
 
 logger = logging.getLogger("prism.simulator")
 
@@ -225,10 +225,7 @@ class Simulator:
     async def stop(self) -> None:
         """Stop the tick task and wait for it to end."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     async def start_scenario(self, name: str, duration_ticks: int, target: int = 0) -> dg.ScenarioRun:
         """Add a scenario to the generation, starting at the next tick and ending by itself."""

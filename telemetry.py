@@ -21,6 +21,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from prism.api.asgi import HttpMiddleware
+
 PROMETHEUS_CONTENT_TYPE = CONTENT_TYPE_LATEST
 # A value read at scrape time: (help, value), or (help, value, labels) for a value that names something.
 StateGauge = tuple[str, float] | tuple[str, float, Mapping[str, str]]
@@ -91,17 +93,14 @@ class _StateCollector(Collector):
         return iter(())
 
 
-class RequestMetrics:
+class RequestMetrics(HttpMiddleware):
     """ASGI middleware counting and timing every HTTP request by its route template."""
 
     def __init__(self, app: ASGIApp, *, metrics: ServiceMetrics) -> None:
-        self.app = app
+        super().__init__(app)
         self.metrics = metrics
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500
 

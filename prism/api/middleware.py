@@ -14,6 +14,7 @@ from fastpath import PlainListShortcut
 from models import (
     ENTITY_MODELS,
 )
+from prism.api.asgi import HttpMiddleware
 from prism.services import services_of
 from telemetry import RequestMetrics
 
@@ -23,17 +24,14 @@ EXPOSED_HEADERS = ["X-Total-Count", "X-Tick", "ETag", "Content-Disposition"]
 MAX_BODY_BYTES = 1024 * 1024
 
 
-class BodySizeLimit:
+class BodySizeLimit(HttpMiddleware):
     """Answer 413 to a request body over `limit` bytes, never holding more than that in memory."""
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
-        self.app = app
+        super().__init__(app)
         self.limit = limit
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length", b"").strip()
         if declared.isdigit() and int(declared) > self.limit:

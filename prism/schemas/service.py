@@ -7,10 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from prism.schemas.entities import ENTITY_MODELS, EntityCounts
-from rules import (
-    EntityKind,
-    ScenarioName,
-)
+from rules import KPI_COUNTS, KPI_DESCRIPTIONS, EntityKind, ScenarioName
 
 
 class RootInfo(BaseModel):
@@ -99,30 +96,22 @@ class ScenarioRequest(BaseModel):
     )
 
 
-class HistoryPoint(BaseModel):
-    """The dashboard KPIs at one tick."""
-
-    tick: int
-    time: str
-    totalMrr: float = Field(description="Sum of the clients' monthly recurring revenue, USD.")
-    averageMargin: float = Field(description="Mean of the clients' margin percentages.")
-    atRiskClients: int = Field(description="Clients whose status is At Risk.")
-    licenseUtilization: float = Field(description="Seats used over seats purchased, %.")
-    pipelineValue: float = Field(description="Value of the open leads, USD.")
-    weightedPipelineValue: float = Field(description="Open leads' value weighted by probability, USD.")
-    technicianUtilization: float = Field(description="Billable over total hours, %.")
-    departmentSpend: float = Field(description="All departments' spend this month, USD.")
-    vendorSpend: float = Field(description="Spend with all vendors over 12 months, USD.")
-    activeContracts: int = Field(description="Contracts not expired.")
-
-
-class HistoryResult(BaseModel):
-    """A KPI time series."""
-
-    start: str = Field(description="Time of the first point.")
-    end: str = Field(description="Time of the last point.")
-    stepSeconds: float = Field(description="Seconds between points.")
-    points: list[HistoryPoint]
+# One field per dashboard KPI, named, typed and described as rules.py has them.
+_KPI_FIELDS: dict[str, Any] = {
+    name: (int if name in KPI_COUNTS else float, Field(description=description))
+    for name, description in KPI_DESCRIPTIONS.items()
+}
+HistoryPoint = create_model(
+    "HistoryPoint", __doc__="The dashboard KPIs at one tick.", tick=int, time=str, **_KPI_FIELDS
+)
+HistoryResult = create_model(
+    "HistoryResult",
+    __doc__="A KPI time series.",
+    start=(str, Field(description="Time of the first point.")),
+    end=(str, Field(description="Time of the last point.")),
+    stepSeconds=(float, Field(description="Seconds between points.")),
+    points=list[HistoryPoint],
+)
 
 
 def _item_history_models() -> dict[EntityKind, type[BaseModel]]:

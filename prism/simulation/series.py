@@ -60,7 +60,7 @@ class KpiColumns:
         return {name: values.reshape(count, ticks.size) for name, values in fields.items()}
 
     def rows(self, ticks: Sequence[int], stop: threading.Event | None = None) -> list[Row]:
-        """The KPI row (in `kpis.KPI_NAMES` order) of each tick; `Cancelled` once `stop` is set."""
+        """The KPI row (in `rules.KPI_NAMES` order) of each tick; `Cancelled` once `stop` is set."""
         items = max(1, sum(self.counts.values()))
         per_chunk = max(1, CHUNK_ELEMENTS // items)
         rows: list[Row] = []

@@ -15,10 +15,9 @@ from pydantic import BaseModel, TypeAdapter
 import data_generator as dg
 import main
 from config import Settings
-from kpis import KPI_NAMES
 from models import ENTITY_MODELS
 from prism.services import services_of
-from rules import EntityKind
+from rules import KPI_NAMES, EntityKind
 from simulator import Simulator
 from tests.support import DESIGN_COUNTS, SEED, make_settings
 from tests.support.invariants import check_items, parse_time

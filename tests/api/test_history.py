@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 import data_generator as dg
 from history import MAX_POINTS, MAX_WORK, Cancelled, KpiSeries, check_work, parse_step, plan_ticks
-from kpis import KPI_NAMES
 from prism.services import services_of
+from rules import KPI_NAMES
 from tests.support import make_settings, module_app_and_client
 from tests.support.oracles import expected_kpis
 

@@ -21,9 +21,9 @@ from fastapi.testclient import TestClient
 import data_generator as dg
 import main
 from dynamodb_client import DynamoMirror, make_client
-from kpis import KPI_NAMES, compute_kpis
+from kpis import compute_kpis
 from prism.services import services_of
-from rules import SINGULAR, EntityKind
+from rules import KPI_NAMES, SINGULAR, EntityKind
 from simulator import Simulator
 from tests.support import SEED, make_settings
 from tests.support.oracles import expected_kpis

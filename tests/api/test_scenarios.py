@@ -14,9 +14,8 @@ from fastapi.testclient import TestClient
 
 import data_generator as dg
 import main
-from kpis import KPI_NAMES
 from prism.services import services_of
-from rules import EntityKind
+from rules import KPI_NAMES, EntityKind
 from simulator import Simulator
 from tests.support import make_settings
 from tests.support.invariants import check_items, check_snapshot, parse_time

@@ -169,6 +169,22 @@ class Console:
     def tile_value(self, kpi: str) -> float:
         return float(self.page.locator(f'.tile[data-kpi="{kpi}"]').get_attribute("data-value") or "")
 
+    def press(self, button: str) -> None:
+        """Click the button a reader of the page knows by this name."""
+        self.page.get_by_role("button", name=button).click()
+
+    def add_filter(self, field: str, value: str) -> None:
+        """Keep the table's rows whose `field` is `value`, as a user picks them in the filter form."""
+        self.page.select_option("#filter-field", field)
+        self.page.select_option("#filter-value", value)
+        self.press("Add filter")
+
+    def start_scenario(self, name: str, duration_ticks: int) -> None:
+        """Start a scenario from the form, for a number of ticks."""
+        self.page.select_option("#scenario-name", name)
+        self.page.fill("#scenario-duration", str(duration_ticks))
+        self.press("Start scenario")
+
 
 @contextmanager
 def console_page(browser: Browser, base_url: str) -> Iterator[Console]:
@@ -253,9 +269,7 @@ def test_the_tick_and_the_kpi_tiles_move_without_a_reload(console: Console) -> N
 def test_filtering_sorting_and_paging_the_table_give_the_rows_of_the_api(console: Console) -> None:
     page = console.page
     table = page.locator("#table")
-    page.select_option("#filter-field", "status")
-    page.select_option("#filter-value", "At Risk")
-    page.get_by_role("button", name="Add filter").click()
+    console.add_filter("status", "At Risk")
     header = page.locator('#table th[data-field="monthlyRevenue"] button')
     header.click()
     expect(page.locator('#table th[data-field="monthlyRevenue"]')).to_have_attribute("aria-sort", "ascending")
@@ -267,9 +281,9 @@ def test_filtering_sorting_and_paging_the_table_give_the_rows_of_the_api(console
     assert shown["ids"] == [client["id"] for client in served]
     assert all(client["status"] == "At Risk" for client in served)
 
-    page.get_by_role("button", name="Remove filter status").click()
+    console.press("Remove filter status")
     page.select_option("#page-size", "10")
-    page.get_by_role("button", name="Next page").click()
+    console.press("Next page")
     query = "/api/clients?sort=monthlyRevenue&order=desc&limit=10&offset=10"
     expect(table).to_have_attribute("data-query", query)
     expect(page.locator("#page-info")).to_have_text("11–20 of 20")
@@ -288,7 +302,7 @@ def test_a_click_on_a_row_opens_the_item_and_its_history(console: Console) -> No
     expect(page.locator("#item-json")).to_contain_text('"id": "client-3"')
     expect(page.locator("#item-chart svg path.line")).to_have_count(1)
     expect(page.locator("#item-changes li").first).to_be_visible()
-    page.get_by_role("button", name="Close").click()
+    console.press("Close")
     expect(page.locator("#item")).to_be_hidden()
 
 
@@ -296,9 +310,7 @@ def test_a_click_on_a_row_opens_the_item_and_its_history(console: Console) -> No
 def test_a_churn_wave_started_from_the_form_runs_and_the_at_risk_tile_rises(console: Console) -> None:
     page = console.page
     before = console.tile_value("atRiskClients")
-    page.select_option("#scenario-name", "churn-wave")
-    page.fill("#scenario-duration", "400")
-    page.get_by_role("button", name="Start scenario").click()
+    console.start_scenario("churn-wave", duration_ticks=400)
     running = page.locator('#scenario-runs li[data-name="churn-wave"][data-state="running"]')
     expect(running).to_contain_text("ticks left")
     page.wait_for_function(
@@ -407,10 +419,10 @@ def test_with_an_api_key_set_a_post_without_it_shows_the_401(browser: Browser) -
     environment = {"UPDATE_INTERVAL_SECONDS": TICK_SECONDS, "API_KEY": API_KEY}
     with running_service(environment, args=QUICK_STOP) as base_url, console_page(browser, base_url) as console:
         page = console.page
-        page.get_by_role("button", name="Sync now").click()
+        console.press("Sync now")
         error = page.locator(".message.error")
         expect(error).to_contain_text("401")
         expect(error).to_contain_text("X-API-Key")
         page.fill("#api-key", API_KEY)
-        page.get_by_role("button", name="Sync now").click()
+        console.press("Sync now")
         expect(page.locator(".message:not(.error)")).to_contain_text("DynamoDB sync is off")

@@ -16,8 +16,7 @@ from moto.server import ThreadedMotoServer
 
 import data_generator as dg
 from dynamodb_client import DynamoDBClient
-from kpis import KPI_NAMES
-from rules import EntityKind
+from rules import KPI_NAMES, EntityKind
 from tests.support import SEED
 from tests.support.dynamodb import scan_entities, stats, table_items
 from tests.support.servers import free_port, running_service

@@ -17,10 +17,10 @@ import data_generator as dg
 from config import Settings
 from dynamodb_client import METRICS, DynamoDBClient, DynamoMirror, make_client
 from dynamodb_writes import TRANSACTION_SIZE
-from kpis import KPI_NAMES
 from lease import LEASE_KEY, LeaseLost, WriterLease
 from main import create_app
 from prism.services import services_of
+from rules import KPI_NAMES
 from tests.support import make_settings
 from tests.support.dynamodb import assert_tables_equal, snapshot_of, table_items
 

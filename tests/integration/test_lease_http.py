@@ -156,6 +156,26 @@ def assert_kpis_handed_over(log: list[Received], old: Service, new: Service) -> 
     assert min(kpi_times(log, new.key)) <= max(kpi_times(log, old.key))
 
 
+def settled(services: Callable[..., list[Service]], count: int) -> tuple[Service, list[Service]]:
+    """Start `count` processes and let the writer tick three times once the readers agree it holds the lease."""
+    writer, *readers = services(count)
+    wait_for(lambda: readers_agree_on(writer, readers))
+    wait_ticks(writer, 3)
+    return writer, readers
+
+
+def assert_handed_over(
+    moto: RecordingMoto, old: Service, new: Service, bystanders: list[Service], hands: list[str | None]
+) -> None:
+    """One writer at a time, the lease's last changes of hands (keys, None for handed back), no KPI tick lost
+    from the old writer to the new one; then the tables end as the new writer's final snapshot."""
+    log = moto.received()
+    assert_one_writer_at_a_time(log)
+    assert [owner for _, owner in takings(log)][-len(hands) :] == hands
+    assert_kpis_handed_over(log, old, new)
+    assert_final_tables(moto, new, bystanders)
+
+
 def test_three_processes_write_each_change_once_as_one_would(
     moto: RecordingMoto, services: Callable[..., list[Service]]
 ) -> None:
@@ -192,30 +212,22 @@ def test_three_processes_write_each_change_once_as_one_would(
 def test_sigterm_hands_the_lease_to_the_other_process(
     moto: RecordingMoto, services: Callable[..., list[Service]]
 ) -> None:
-    writer, reader = services(2)
-    wait_for(lambda: readers_agree_on(writer, [reader]))
-    wait_ticks(writer, 3)
+    writer, (reader,) = settled(services, 2)
     writer.process.terminate()
     writer.process.wait(timeout=30)  # uvicorn's command line re-raises the signal once it has shut down
     wait_for(lambda: writing(reader))
     wait_ticks(reader, 3)
     log = moto.received()
-    assert_one_writer_at_a_time(log)
-    hands = takings(log)
-    assert [owner for _, owner in hands][-3:] == [writer.key, None, reader.key]  # handed back, then taken
-    handed_back = hands[-2][0]
+    handed_back = takings(log)[-2][0]
     assert max(entry.seq for entry in log if entry.sender == writer.key and entry.writes_items) < handed_back
     assert reader.dynamodb()["lease_token"] == 2
-    assert_kpis_handed_over(log, writer, reader)
-    assert_final_tables(moto, reader, [])
+    assert_handed_over(moto, writer, reader, [], hands=[writer.key, None, reader.key])  # handed back, then taken
 
 
 def test_sigkill_of_the_writer_gives_exactly_one_successor(
     moto: RecordingMoto, services: Callable[..., list[Service]]
 ) -> None:
-    writer, *others = services(3)
-    wait_for(lambda: readers_agree_on(writer, others))
-    wait_ticks(writer, 3)
+    writer, others = settled(services, 3)
     writer.process.kill()
     writer.process.wait(timeout=30)
     wait_for(lambda: the_writer(others) is not None)
@@ -226,17 +238,12 @@ def test_sigkill_of_the_writer_gives_exactly_one_successor(
     wait_ticks(successor, 3)
     assert bystander.dynamodb()["role"] == "reader"
     assert bystander.dynamodb()["lease_holder"] == successor.dynamodb()["process_id"]
-    log = moto.received()
-    assert_one_writer_at_a_time(log)
-    assert [owner for _, owner in takings(log)][-2:] == [writer.key, successor.key]  # it died holding the lease
-    assert_kpis_handed_over(log, writer, successor)
-    assert_final_tables(moto, successor, [bystander])
+    # It died holding the lease: nobody handed it back.
+    assert_handed_over(moto, writer, successor, [bystander], hands=[writer.key, successor.key])
 
 
 def test_dynamodb_down_and_back_during_a_hand_over(moto: RecordingMoto, services: Callable[..., list[Service]]) -> None:
-    writer, reader = services(2)
-    wait_for(lambda: readers_agree_on(writer, [reader]))
-    wait_ticks(writer, 3)
+    writer, (reader,) = settled(services, 2)
     moto.stop()
     writer.process.terminate()  # its last sync and its hand-back fail: the lease runs out by itself
     writer.process.wait(timeout=30)
@@ -245,19 +252,13 @@ def test_dynamodb_down_and_back_during_a_hand_over(moto: RecordingMoto, services
     moto.start()
     wait_for(lambda: writing(reader))
     wait_ticks(reader, 3)
-    log = moto.received()
-    assert_one_writer_at_a_time(log)
-    assert [owner for _, owner in takings(log)][-2:] == [writer.key, reader.key]
-    assert_kpis_handed_over(log, writer, reader)
-    assert_final_tables(moto, reader, [])
+    assert_handed_over(moto, writer, reader, [], hands=[writer.key, reader.key])
 
 
 def test_a_paused_writer_writes_nothing_after_it_wakes(
     moto: RecordingMoto, services: Callable[..., list[Service]]
 ) -> None:
-    writer, reader = services(2)
-    wait_for(lambda: readers_agree_on(writer, [reader]))
-    wait_ticks(writer, 3)
+    writer, (reader,) = settled(services, 2)
     # The worst moment for a pause: the writer's next item write has passed its last lease check and is on its
     # way. The network holds it until another process has taken the lease and written, then lets it arrive.
     in_flight = moto.hold(writer.key, "TransactWriteItems")

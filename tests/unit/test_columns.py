@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 import data_generator as dg
-from kpis import KPI_NAMES, compute_kpis
+from kpis import compute_kpis
 from prism.simulation.columns import Columns
 from prism.simulation.randomness import Rng, drifts, integers, item_bases, successors, units
 from prism.simulation.series import KpiColumns
 from prism.simulation.timeline import Calendar, py_round
-from rules import EntityKind
+from rules import KPI_NAMES, EntityKind
 from tests.support import make_settings
 from tests.support.oracles import expected_kpis
 

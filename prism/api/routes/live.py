@@ -11,7 +11,6 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 import data_generator as dg
 from history import check_work
-from kpis import KPI_NAMES
 from models import (
     HistoryResult,
 )
@@ -25,6 +24,7 @@ from prism.api.params import (
     json_response,
     unprocessable,
 )
+from rules import KPI_NAMES
 
 router = APIRouter()
 
