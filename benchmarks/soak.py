@@ -3,10 +3,12 @@
 A sub-second tick; every GET route polled (the 7 lists, each one's items and item histories with
 ids taken from the list just fetched, /api/history, /api/stats, /api/scenarios, /metrics, /,
 /health); PDF reports rendered concurrently; SSE subscribers connecting and vanishing; moto's
-DynamoDB server (over HTTP) stopped and restarted twice. At the end it prints the headline
-errors (5xx answers and transport errors: timeouts, refused or reset connections, read errors),
-requests and errors per route, p50/p95/p99 latency per minute, resident memory after warm-up and
-at the end, whether every DynamoDB table equals the final snapshot, and the load average.
+DynamoDB server (over HTTP, in a process of its own) killed and restarted empty twice. At the end it
+prints the headline errors (5xx answers and transport errors: timeouts, refused or reset connections,
+read errors), requests and errors per route, p50/p95/p99 latency per minute as this client saw it and as
+the service measured it (its `prism_http_request_duration_seconds` histogram, scraped each minute: the
+time from request to answer inside the service, without this client's own queueing), resident memory
+after warm-up and at the end, whether every DynamoDB table equals the final snapshot, and the load average.
 
     .venv/bin/python -m benchmarks.soak --minutes 10    # --minutes 1.5 for a quick check
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import itertools
 import logging
 import os
 import random
@@ -31,7 +34,7 @@ from typing import Any, get_args
 
 import boto3
 import httpx
-from moto.server import ThreadedMotoServer
+from prometheus_client.parser import text_string_to_metric_families
 
 import data_generator as dg
 from benchmarks.machine import load_average, rss_mb
@@ -62,6 +65,8 @@ class Recorder:
         self.started = time.monotonic()
         self.outcomes: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
         self.latency_by_minute: dict[int, list[float]] = collections.defaultdict(list)
+        self.served: list[Buckets] = []
+        self.last_metrics = ""
 
     def record(self, route: str, outcome: str, seconds: float | None = None) -> None:
         """Count an outcome of a route; a latency, when given, goes into the minute's GET percentiles."""
@@ -154,20 +159,92 @@ async def subscribe_and_vanish(base: str, recorder: Recorder, stop: asyncio.Even
         await asyncio.sleep(0.5)
 
 
-async def flap_dynamodb(moto: list[ThreadedMotoServer], port: int, minutes: float, stop: asyncio.Event) -> None:
-    """Stop moto's server at 1/3 and 2/3 of the run for 20 s each, then start it again (empty)."""
+class Moto:
+    """moto's DynamoDB server in a process of its own (not this one: it would share this client's GIL and skew
+    every latency measured here). Killed, it loses its tables, as a real outage may."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(300):
+            try:
+                httpx.get(f"{self.endpoint}/moto-api/", timeout=0.5)
+                return
+            except httpx.TransportError:
+                time.sleep(0.05)
+        raise RuntimeError("moto's server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+async def flap_dynamodb(moto: Moto, minutes: float, stop: asyncio.Event) -> None:
+    """Kill moto's server at 1/3 and 2/3 of the run for 20 s each, then start it again (empty)."""
     for fraction in (1 / 3, 2 / 3):
         await asyncio.sleep(max(0.0, minutes * 60 * fraction - (time.monotonic() - START)))
         if stop.is_set():
             return
         print(f"[{time.monotonic() - START:6.0f} s] DynamoDB down", flush=True)
-        moto[0].stop()
+        moto.stop()
         await asyncio.sleep(20)
-        moto[0] = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        moto[0].start()
-        # moto keeps its state in this process across a restart; a real outage may lose it all.
-        await asyncio.to_thread(httpx.post, f"http://127.0.0.1:{port}/moto-api/reset")
+        await asyncio.to_thread(moto.start)
         print(f"[{time.monotonic() - START:6.0f} s] DynamoDB back (empty)", flush=True)
+
+
+# Buckets of the service's request-duration histogram: upper bound (seconds) -> cumulative count, GETs only
+# (the SSE stream is left out: its "duration" is the subscription's).
+Buckets = dict[float, float]
+
+
+def served_buckets(metrics_text: str, route: str | None = None) -> Buckets:
+    """The service's GET request-duration buckets of a route (None: summed over routes) from a /metrics scrape."""
+    buckets: Buckets = collections.defaultdict(float)
+    for family in text_string_to_metric_families(metrics_text):
+        if family.name != "prism_http_request_duration_seconds":
+            continue
+        for sample in family.samples:
+            labels = sample.labels
+            wanted = labels.get("method") == "GET" and labels.get("route") != "/api/events"
+            if sample.name.endswith("_bucket") and wanted and route in (None, labels.get("route")):
+                buckets[float(labels["le"])] += sample.value
+    return dict(buckets)
+
+
+async def scrape_each_minute(client: httpx.AsyncClient, recorder: Recorder, stop: asyncio.Event) -> None:
+    """The service's histogram at the start of every minute (and at the end), for per-minute quantiles."""
+    minute = 0
+    while True:
+        recorder.last_metrics = (await client.get("/metrics")).text
+        recorder.served.append(served_buckets(recorder.last_metrics))
+        minute += 1
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=max(0.0, START + 60 * minute - time.monotonic()))
+            recorder.last_metrics = (await client.get("/metrics")).text
+            recorder.served.append(served_buckets(recorder.last_metrics))
+            return
+        except TimeoutError:
+            continue
+
+
+def bucket_quantile(before: Buckets, after: Buckets, share: float) -> tuple[float, float]:
+    """(requests, the upper bound of the bucket holding the quantile) of the requests between two scrapes."""
+    bounds = sorted(after)
+    counts = [after[bound] - before.get(bound, 0.0) for bound in bounds]
+    total = counts[-1] if counts else 0.0
+    for bound, count in zip(bounds, counts, strict=True):
+        if total and count >= share * total:
+            return total, bound
+    return total, float("inf")
 
 
 def _percentile(ordered: list[float], share: float) -> float:
@@ -199,6 +276,26 @@ def print_outcomes(recorder: Recorder) -> None:
             f"  minute {minute + 1:>2}: {len(ordered):>6} requests, "
             f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms"
         )
+    print("GET latency per minute inside the service (its histogram; the bucket's upper bound):")
+    for minute, (before, after) in enumerate(itertools.pairwise(recorder.served), start=1):
+        total, _ = bucket_quantile(before, after, 1.0)
+        bounds = [bucket_quantile(before, after, share)[1] * 1000 for share in (0.5, 0.95, 0.99)]
+        print(
+            f"  minute {minute:>2}: {total:>6.0f} requests, "
+            + ", ".join(f"p{name} <= {bound:g} ms" for name, bound in zip((50, 95, 99), bounds, strict=True))
+        )
+    routes = {
+        sample.labels["route"]
+        for family in text_string_to_metric_families(recorder.last_metrics)
+        for sample in family.samples
+        if family.name == "prism_http_request_duration_seconds" and sample.labels.get("method") == "GET"
+    } - {"/api/events"}
+    print("the whole run inside the service, by route (bucket upper bounds):")
+    for route in sorted(routes):
+        buckets = served_buckets(recorder.last_metrics, route)
+        total, _ = bucket_quantile({}, buckets, 1.0)
+        p50, p99 = (bucket_quantile({}, buckets, share)[1] * 1000 for share in (0.5, 0.99))
+        print(f"  {route:40} {total:>7.0f} requests, p50 <= {p50:g} ms, p99 <= {p99:g} ms")
 
 
 def tables_equal_snapshot(endpoint: str, stats: dict[str, Any]) -> str:
@@ -250,11 +347,11 @@ def _plain(value: Any) -> Any:
 START = time.monotonic()
 
 
-async def run(minutes: float, port: int, moto_port: int, reports_dir: str) -> None:
+async def run(minutes: float, port: int, moto_port: int, reports_dir: str, *, reports: bool = True) -> None:
     global START
-    moto = [ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)]
-    moto[0].start()
-    endpoint = f"http://127.0.0.1:{moto_port}"
+    moto = Moto(moto_port)
+    moto.start()
+    endpoint = moto.endpoint
     env = {
         **os.environ,
         **AWS_ENV,
@@ -284,9 +381,11 @@ async def run(minutes: float, port: int, moto_port: int, reports_dir: str) -> No
             START = recorder.started = time.monotonic()
             stop = asyncio.Event()
             tasks = [asyncio.create_task(poll(client, recorder, stop, n)) for n in range(8)]
-            tasks.append(asyncio.create_task(render_reports(client, recorder, stop)))
+            if reports:
+                tasks.append(asyncio.create_task(render_reports(client, recorder, stop)))
             tasks += [asyncio.create_task(subscribe_and_vanish(base, recorder, stop)) for _ in range(4)]
-            tasks.append(asyncio.create_task(flap_dynamodb(moto, moto_port, minutes, stop)))
+            tasks.append(asyncio.create_task(flap_dynamodb(moto, minutes, stop)))
+            tasks.append(asyncio.create_task(scrape_each_minute(client, recorder, stop)))
             await asyncio.sleep(min(60.0, minutes * 60 / 4))
             rss_start = rss_mb(server.pid)
             await asyncio.sleep(max(0.0, minutes * 60 - (time.monotonic() - START)))
@@ -300,7 +399,8 @@ async def run(minutes: float, port: int, moto_port: int, reports_dir: str) -> No
         server.send_signal(signal.SIGTERM)
         exit_code = server.wait(timeout=30)
         print(
-            f"\nsoak of {minutes:g} min, tick 0.5 s, 8 pollers, 1 report loop, 4 SSE churners, DynamoDB flapped twice"
+            f"\nsoak of {minutes:g} min, tick 0.5 s, 8 pollers, {1 if reports else 0} report loop, 4 SSE churners, "
+            "DynamoDB flapped twice"
         )
         print_outcomes(recorder)
         growth = (rss_end - rss_start) / rss_start * 100
@@ -312,7 +412,7 @@ async def run(minutes: float, port: int, moto_port: int, reports_dir: str) -> No
     finally:
         if server.poll() is None:
             server.kill()
-        moto[0].stop()
+        moto.stop()
 
 
 def main() -> None:
@@ -320,10 +420,11 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--port", type=int, default=18650)
     parser.add_argument("--moto-port", type=int, default=18651)
+    parser.add_argument("--no-reports", action="store_true", help="leave the report loop out (to see what it costs)")
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every request it answers
     with tempfile.TemporaryDirectory() as reports_dir:
-        asyncio.run(run(args.minutes, args.port, args.moto_port, reports_dir))
+        asyncio.run(run(args.minutes, args.port, args.moto_port, reports_dir, reports=not args.no_reports))
 
 
 if __name__ == "__main__":

@@ -22,23 +22,32 @@ from dynamodb_sync import DynamoDBSync
 from prism.services import Services, services_of
 from simulator import Simulator
 
+# Every dependency here is a coroutine function although none awaits anything: FastAPI runs a plain function
+# dependency in its threadpool, a thread hop per dependency per request that costs milliseconds once other
+# threads (a report, a sync, a history) hold the GIL.
 
-def get_services(request: Request) -> Services:
+
+async def get_services(request: Request) -> Services:
     """The app's parts."""
     return services_of(request.app)
 
 
-def get_simulator(request: Request) -> Simulator:
-    """The app's simulator (without a lifespan, as on AWS Lambda, one made on first use that ticks on demand)."""
-    return services_of(request.app).simulator
+async def get_simulator(request: Request) -> Simulator:
+    """The app's simulator (without a lifespan, as on AWS Lambda, one made on first use that ticks on demand:
+    making it and catching it up are computations, done off the event loop)."""
+    services = services_of(request.app)
+    started = services.started
+    if started is not None and started.is_running:
+        return started
+    return await asyncio.to_thread(lambda: services.simulator)
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The app's settings."""
     return services_of(request.app).settings
 
 
-def get_dynamodb(request: Request) -> DynamoDBSync:
+async def get_dynamodb(request: Request) -> DynamoDBSync:
     """The app's DynamoDB mirror (off, with its reason, when sync is not configured)."""
     return services_of(request.app).dynamodb
 
@@ -46,7 +55,7 @@ def get_dynamodb(request: Request) -> DynamoDBSync:
 Sleep = Callable[[float], Awaitable[None]]
 
 
-def get_sleep() -> Sleep:
+async def get_sleep() -> Sleep:
     """How a rehearsed delay waits (a test records the waits instead of timing them)."""
     return asyncio.sleep
 
@@ -66,7 +75,7 @@ DynamoDBDep = Annotated[DynamoDBSync, Depends(get_dynamodb)]
 SleepDep = Annotated[Sleep, Depends(get_sleep)]
 
 
-def require_api_key(settings: SettingsDep, x_api_key: Annotated[str | None, Header()] = None) -> None:
+async def require_api_key(settings: SettingsDep, x_api_key: Annotated[str | None, Header()] = None) -> None:
     """Reject the request unless API_KEY is unset or the `X-API-Key` header matches it."""
     expected = settings.api_key
     if expected is None:
