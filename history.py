@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import OrderedDict
 from datetime import datetime, timedelta
 
 import data_generator as dg
@@ -12,27 +13,51 @@ from prism.simulation.series import Cancelled, KpiColumns, Row
 MAX_POINTS = 1000
 # Points × items one request may ask for: a history answers well inside the graceful-shutdown window.
 MAX_WORK = 3_000_000
+# KPI rows kept from earlier requests (about 200 bytes each): a chart polling "the last hour" on the fixed
+# grid of its step asks again for all but its newest points, which are then all that is computed.
+ROWS_KEPT = 20_000
 
 __all__ = ["MAX_POINTS", "MAX_WORK", "Cancelled", "KpiSeries", "Row", "check_work", "parse_step", "plan_ticks"]
 
 
 class KpiSeries:
-    """The KPIs of any ticks of the served world, all ticks of a request computed at once (nothing is kept)."""
+    """The KPIs of any ticks of the served world: the ticks a request lacks computed at once, and the most
+    recently asked `ROWS_KEPT` rows kept for the next request (a new world forgets them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, kept: int = ROWS_KEPT) -> None:
         self._lock = threading.Lock()
         self._world: dg.World | None = None
         self._columns: KpiColumns | None = None
+        self._kept: OrderedDict[int, Row] = OrderedDict()
+        self._capacity = kept
 
     def __len__(self) -> int:
-        """Ticks of KPIs kept: none, every request computes its own."""
-        return 0
+        """Ticks whose KPIs are kept."""
+        return len(self._kept)
 
     def _columns_of(self, world: dg.World) -> KpiColumns:
         with self._lock:
             if self._world is not world or self._columns is None:
                 self._world, self._columns = world, KpiColumns(world)
+                self._kept.clear()
             return self._columns
+
+    def _known(self, columns: KpiColumns, ticks: range) -> dict[int, Row]:
+        with self._lock:
+            if self._columns is not columns:
+                return {}
+            known = {tick: row for tick in ticks if (row := self._kept.get(tick)) is not None}
+            for tick in known:
+                self._kept.move_to_end(tick)
+            return known
+
+    def _keep(self, columns: KpiColumns, rows: dict[int, Row]) -> None:
+        with self._lock:
+            if self._columns is not columns:  # the world changed meanwhile: these rows are of the old one
+                return
+            self._kept.update(rows)
+            while len(self._kept) > self._capacity:
+                self._kept.popitem(last=False)
 
     def rows(
         self,
@@ -44,7 +69,14 @@ class KpiSeries:
         """KPIs of each tick, in `rules.KPI_NAMES` order (`Cancelled` once `stop` is set)."""
         if world is None or world.generation is not generation:
             world = dg.World(generation)
-        return self._columns_of(world).rows(ticks, stop)
+        columns = self._columns_of(world)
+        known = self._known(columns, ticks)
+        missing = [tick for tick in ticks if tick not in known]
+        if missing:
+            computed = dict(zip(missing, columns.rows(missing, stop), strict=True))
+            self._keep(columns, computed)
+            known.update(computed)
+        return [known[tick] for tick in ticks]
 
     async def rows_in_thread(self, generation: dg.Generation, ticks: range, world: dg.World | None = None) -> list[Row]:
         """`rows` in a worker thread, called off when the awaiting request is cancelled (a shutdown past its

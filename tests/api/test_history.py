@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 import data_generator as dg
 from history import MAX_POINTS, MAX_WORK, Cancelled, KpiSeries, check_work, parse_step, plan_ticks
 from prism.services import services_of
+from prism.simulation.series import KpiColumns, Row
 from rules import KPI_NAMES
 from tests.support import make_settings, module_app_and_client
 from tests.support.oracles import expected_kpis
@@ -225,7 +226,38 @@ def test_the_series_equals_fresh_snapshots_tick_by_tick_and_across_a_long_range(
         rows = series.rows(GENERATION, ticks)
         for tick, row in zip(ticks, rows, strict=True):
             assert dict(zip(KPI_NAMES, row, strict=True)) == kpis_at(GENERATION, tick)
-    assert len(series) == 0  # nothing is kept between requests: each computes its own ticks
+
+
+def test_a_later_request_computes_only_the_ticks_no_earlier_one_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[list[int]] = []
+    computed_rows = KpiColumns.rows
+
+    def recording(self: KpiColumns, ticks: list[int], stop: threading.Event | None = None) -> list[Row]:
+        asked.append(list(ticks))
+        return computed_rows(self, ticks, stop)
+
+    monkeypatch.setattr(KpiColumns, "rows", recording)
+    series, world = KpiSeries(kept=100), dg.World(GENERATION)
+    first = series.rows(GENERATION, range(70_000, 70_600, 10), world)
+    later = series.rows(GENERATION, range(70_020, 70_620, 10), world)  # the same chart, two points on
+    assert asked == [list(range(70_000, 70_600, 10)), [70_600, 70_610]]
+    assert later[:-2] == first[2:]
+    for tick, row in zip(range(70_020, 70_620, 10), later, strict=True):
+        assert dict(zip(KPI_NAMES, row, strict=True)) == kpis_at(GENERATION, tick)
+    assert len(series) == 62
+    series.rows(GENERATION, range(80_000, 80_050), world)
+    assert len(series) == 100  # 12 rows over: those asked for longest ago (70,000 to 70,110) are forgotten
+    calls = len(asked)
+    series.rows(GENERATION, range(70_120, 70_620, 10), world)
+    assert len(asked) == calls  # all still kept
+    series.rows(GENERATION, range(70_090, 70_130, 10), world)
+    assert asked[-1] == [70_090, 70_100, 70_110]
+    scenario = GENERATION.with_scenario(dg.ScenarioRun("churn-wave", 70_000, 70_100))
+    stormy = series.rows(scenario, range(70_020, 70_040, 10), dg.World(scenario))
+    assert asked[-1] == [70_020, 70_030]  # another world: nothing of the old one is served
+    assert [dict(zip(KPI_NAMES, row, strict=True)) for row in stormy] == [
+        kpis_at(scenario, tick) for tick in (70_020, 70_030)
+    ]
 
 
 def test_a_history_over_too_many_points_times_items_is_refused_naming_the_limit() -> None:
