@@ -84,6 +84,11 @@ class Columns:
     def built_at(self, kind: str, index: I64, ticks: I64) -> tuple[I64, I64]:
         """The tick of the build each item shows at each tick (`World.item_at`: its last chance change, then each
         date it crossed since), and the item's change parity there."""
+        built, parity, _ = self.built_and_stepped(kind, index, ticks)
+        return built, parity
+
+    def built_and_stepped(self, kind: str, index: I64, ticks: I64) -> tuple[I64, I64, npt.NDArray[np.bool_]]:
+        """`built_at`, and whether each build is a date's (True) rather than the last chance change's."""
         built, parity = self.schedule.latest(kind, index, ticks)
         stepped = np.zeros(built.size, dtype=np.bool_)
         pending = self._may_step(kind, index, built, ticks)
@@ -95,7 +100,7 @@ class Columns:
             stepped[pending] = True
         if stepped.any():
             parity[stepped] = self.schedule.latest(kind, index[stepped], built[stepped])[1]
-        return built, parity
+        return built, parity, stepped
 
     def _may_step(self, kind: str, index: I64, built: I64, ticks: I64) -> I64:
         """The elements whose build may be followed by a date before their tick (the others cannot step).
@@ -184,7 +189,13 @@ class Columns:
             margin[low] = 0.06 * py_exp((margin[low] - 0.06) / 0.06)
         costs = np.rint(revenue / 100 * (1 - margin) * 100).astype(np.int64)
         margin_pct = py_round((revenue - costs) / revenue * 100, 2)
-        return {"monthlyRecurring": revenue / 100, "marginPercentage": margin_pct}
+        return {
+            "monthlyRecurring": revenue / 100,
+            "marginPercentage": margin_pct,
+            "employees": employees.astype(np.int64),
+            "revenue": revenue,
+            "costs": costs,
+        }
 
     # --- licenses -----------------------------------------------------------------------------------------
 
@@ -240,7 +251,14 @@ class Columns:
         low, high = _OPEN_LOW[np.minimum(stage, 3)], _OPEN_HIGH[np.minimum(stage, 3)]
         spread = np.where(is_open, high - low + 1, 1).astype(np.uint64)
         probability = (draws(cycles.bases, Ch.CLOSE + 100, stage) % spread).astype(np.int64) + low
-        return {"value": value / 100, "probability": np.where(is_open, probability, 0), "open": is_open}
+        closed = np.where(company[:, 3] > 0, _WON_PROBABILITY, _LOST_PROBABILITY)
+        return {
+            "value": value / 100,
+            "probability": np.where(is_open, probability, 0),
+            "open": is_open,
+            "stage": stage,
+            "stageProbability": np.where(is_open, probability, closed),
+        }
 
     # --- technicians --------------------------------------------------------------------------------------
 
@@ -277,7 +295,7 @@ class Columns:
         share = np.minimum(0.98, np.maximum(0.3, target + 0.08 * drifts(bases, Ch.UTIL, ticks)))
         tenths = with_parity(np.rint(total * share * 10).astype(np.int64), parity, 0, 1 << 62)
         billable = np.minimum(tenths, np.rint(total * 10).astype(np.int64)) / 10
-        return {"billableHours": billable, "totalHours": total}
+        return {"billableHours": billable, "totalHours": total, "on_leave": on_leave, "share": share}
 
     # --- departments --------------------------------------------------------------------------------------
 
@@ -293,7 +311,7 @@ class Columns:
         now_pace = (pace + 0.03 * drifts(bases, Ch.PACE, ticks)) * (1 - 0.25 * freeze)
         monthly_budget = self._const("departments", "monthly_budget", index)
         actual = with_parity(np.rint(monthly_budget / 100 * now_pace * 100).astype(np.int64), parity, 0, 1 << 62)
-        return {"actualSpend": actual / 100}
+        return {"actualSpend": actual / 100, "actual": actual, "month": month}
 
     # --- vendors and contracts ----------------------------------------------------------------------------
 
@@ -316,7 +334,7 @@ class Columns:
         const = self._constants["vendors"]
         level = 0.88 + 0.1 * const["spend_unit"][index] + 0.02 * drifts(bases, Ch.SPEND + 1, ticks)
         spend = with_parity(np.rint(const["annual"][index] * level).astype(np.int64), parity, 0, 1 << 62)
-        return {"totalSpend": spend / 100}
+        return {"totalSpend": spend / 100, "spend": spend}
 
     def _contract_end(self, index: I64, ticks: I64) -> tuple[I64, I64, I64]:
         today = self._today(ticks)
@@ -337,6 +355,9 @@ class Columns:
 
 _OPEN_LOW = np.array([rules.STAGE_PROBABILITY[s][0] for s in rules.OPEN_STAGES], dtype=np.int64)
 _OPEN_HIGH = np.array([rules.STAGE_PROBABILITY[s][1] for s in rules.OPEN_STAGES], dtype=np.int64)
+# A closed stage allows one probability (its low and high are the same).
+_WON_PROBABILITY = rules.STAGE_PROBABILITY["Closed Won"][0]
+_LOST_PROBABILITY = rules.STAGE_PROBABILITY["Closed Lost"][0]
 
 
 def _client_term(rng: Rng) -> tuple[float, ...]:
@@ -355,7 +376,7 @@ def _client_profile(rng: Rng) -> tuple[float, ...]:
 def _lead_profile(rng: Rng) -> tuple[float, ...]:
     won = rng.unit(Ch.OUTCOME) < 0.3
     furthest = 4 if won else rng.integer(1, 4, Ch.FURTHEST)
-    return furthest, int(12 * 100 ** rng.unit(Ch.SIZE)), rng.between(900, 1900, Ch.VALUE)
+    return furthest, int(12 * 100 ** rng.unit(Ch.SIZE)), rng.between(900, 1900, Ch.VALUE), won
 
 
 def _clients(world: World, index: int, rng: Rng) -> dict[str, float]:

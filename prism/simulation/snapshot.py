@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
+
 from prism.memo import Memo, MemoKey
 from prism.simulation.builders import World
 from prism.simulation.generation import (
@@ -13,9 +15,17 @@ from prism.simulation.generation import (
     Generation,
     Item,
 )
-from prism.simulation.world import Built
+from prism.simulation.items import Builds, ItemColumns, item_columns
+from prism.simulation.randomness import I64
+from prism.simulation.timeline import NEVER
+from prism.simulation.world import same_but_stamp
 
 BY_ID: MemoKey[Mapping[str, Item]] = MemoKey("items by id")
+# Per entity, the next changes of the items as an array (what a tick compares with), kept with the snapshot.
+NEXT_CHANGES: MemoKey[I64] = MemoKey("next changes")
+# Below this many items of an entity changing at a tick, the builders one by one cost less than the columns
+# (whose cost hardly grows with the number of items, but starts at about what 10-20 builds cost).
+VECTOR_FROM = 16
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -46,42 +56,78 @@ class Snapshot:
 
 def compute_snapshot(generation: Generation, tick: int, world: World | None = None) -> Snapshot:
     """The snapshot of any tick, computed directly from the generation."""
-    world = world or World(generation)
+    engine = item_columns(world or World(generation))
     items: dict[str, tuple[Item, ...]] = {}
     next_changes: dict[str, tuple[int | None, ...]] = {}
+    due: dict[str, I64] = {}
     for kind in ENTITY_KINDS:
-        built = [world.item_at(kind, index, tick) for index in range(generation.counts.get(kind, 0))]
-        items[kind] = tuple(b.item for b in built)
-        next_changes[kind] = tuple(b.next_change for b in built)
-    return Snapshot(generation, tick, items, next_changes)
+        count = generation.counts.get(kind, 0)
+        built = engine.items_at(kind, np.arange(count, dtype=np.int64), np.full(count, tick, dtype=np.int64))
+        items[kind], next_changes[kind], due[kind] = tuple(built.items), tuple(built.next_changes), built.next_ticks
+    snapshot = Snapshot(generation, tick, items, next_changes)
+    for kind, upcoming in due.items():
+        snapshot.cache.put(NEXT_CHANGES, upcoming, kind)
+    return snapshot
+
+
+def _next_changes(snapshot: Snapshot, kind: str) -> I64:
+    """A snapshot's next changes of an entity's items as an array (`NEVER` for none), made once."""
+
+    def array() -> I64:
+        return np.array([NEVER if t is None else t for t in snapshot.next_changes[kind]], dtype=np.int64)
+
+    return snapshot.cache.get_or_build(NEXT_CHANGES, array, kind)
 
 
 def advance(previous: Snapshot, world: World | None = None) -> Snapshot:
     """The snapshot of the tick after `previous`, rebuilding only the items that change."""
     generation = previous.generation
     world = world or World(generation)
+    engine = item_columns(world)
     tick = previous.tick + 1
     items: dict[str, tuple[Item, ...]] = {}
     next_changes: dict[str, tuple[int | None, ...]] = {}
     changed: dict[str, tuple[str, ...]] = {}
+    arrays: dict[str, I64] = {}
     for kind in ENTITY_KINDS:
         old_items, old_next = previous.items[kind], previous.next_changes[kind]
+        upcoming = _next_changes(previous, kind)
+        chance = engine.chance_changes(kind, tick)
+        changing = np.union1d(chance, np.flatnonzero(upcoming <= tick))
+        if not changing.size:
+            items[kind], next_changes[kind], changed[kind], arrays[kind] = old_items, old_next, (), upcoming
+            continue
+        by_chance = np.isin(changing, chance)
+        built = _rebuilt(engine, world, kind, changing, tick)
         new_items, new_next, ids = list(old_items), list(old_next), []
-        for index in range(len(old_items)):
-            due = old_next[index]
-            chance = world.changes_at(kind, index, tick)
-            if chance or (due is not None and due <= tick):
-                # A chance change always changes the item (its parity flips); only a date may change nothing.
-                built = (
-                    world.build(kind, index, tick)
-                    if chance
-                    else world.step(kind, index, Built(old_items[index], due), tick)
-                )
-                new_items[index], new_next[index] = built.item, built.next_change
-                if built.item is not old_items[index]:
-                    ids.append(built.item["id"])
+        for index, item, next_change, chanced in zip(
+            changing.tolist(), built.items, built.next_changes, by_chance.tolist(), strict=True
+        ):
+            before = old_items[index]
+            # A chance change always changes the item (its parity flips); only a date may change nothing.
+            if not chanced and same_but_stamp(before, item):
+                item = before
+            else:
+                ids.append(item["id"])
+            new_items[index], new_next[index] = item, next_change
+        arrays[kind] = upcoming.copy()
+        arrays[kind][changing] = built.next_ticks
         items[kind], next_changes[kind], changed[kind] = tuple(new_items), tuple(new_next), tuple(ids)
-    return Snapshot(generation, tick, items, next_changes, changed)
+    snapshot = Snapshot(generation, tick, items, next_changes, changed)
+    for kind, array in arrays.items():
+        snapshot.cache.put(NEXT_CHANGES, array, kind)
+    return snapshot
+
+
+def _rebuilt(engine: ItemColumns, world: World, kind: str, index: I64, tick: int) -> Builds:
+    """The items at `index` as built at `tick`: with the columns, or one by one when they are only a few."""
+    if index.size >= VECTOR_FROM:
+        return engine.build(kind, index, np.full(index.size, tick, dtype=np.int64))
+    built = [world.build(kind, i, tick) for i in index.tolist()]
+    upcoming = [b.next_change for b in built]
+    return Builds(
+        [b.item for b in built], upcoming, np.array([NEVER if t is None else t for t in upcoming], dtype=np.int64)
+    )
 
 
 def diff_ids(older: Snapshot, newer: Snapshot) -> dict[str, list[str]]:

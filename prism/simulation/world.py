@@ -26,7 +26,7 @@ from prism.simulation.generation import (
 from prism.simulation.randomness import Rng, item_bases
 
 
-def _same_but_stamp(before: Item, after: Item) -> bool:
+def same_but_stamp(before: Item, after: Item) -> bool:
     """Whether two builds of an item differ in nothing but `lastUpdated`."""
     return before == {**after, "lastUpdated": before["lastUpdated"]}
 
@@ -138,7 +138,7 @@ class WorldCore:
     def step(self, kind: str, index: int, before: Built, tick: int) -> Built:
         """The item after a change tick: the very same object when no field but `lastUpdated` would move."""
         after = self.build(kind, index, tick)
-        if _same_but_stamp(before.item, after.item):
+        if same_but_stamp(before.item, after.item):
             return Built(before.item, after.next_change)
         return after
 

@@ -1,0 +1,142 @@
+"""Whole items from columns: for one entity and arrays of (item index, tick) of equal length, the items
+`World.item_at` gives (the same dicts, field for field and key for key) and their next date changes.
+
+One call serves a snapshot (every index at one tick), a tick (the indexes that change at it) and an item's
+history (one index over many ticks). The draws are made for all elements at once (`item_fields.py`,
+`spend_fields.py`), the rows assembled at the end; the builders of `builders.py` stay the reference.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from prism.simulation.builders import World
+from prism.simulation.columns import Columns
+from prism.simulation.generation import Item
+from prism.simulation.item_fields import ItemFields
+from prism.simulation.randomness import I64
+from prism.simulation.timeline import NEVER
+from prism.simulation.world import same_but_stamp
+
+_ENGINES: weakref.WeakKeyDictionary[World, ItemColumns] = weakref.WeakKeyDictionary()
+_ENGINES_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class Builds:
+    """Items, and the next tick at which their dates alone would change each (None: never)."""
+
+    items: list[Item]
+    next_changes: list[int | None]
+    next_ticks: I64  # the same with `NEVER` for None
+
+
+def _rows(table: dict[str, Any]) -> list[Item]:
+    keys = tuple(table)
+    return [dict(zip(keys, values, strict=False)) for values in zip(*table.values(), strict=True)]
+
+
+class _CollectionPause:
+    """No cyclic garbage collection while rows are made, in any thread: the rows hold no cycles, and a
+    collection in the middle of making thousands of dicts walks every object the process holds."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._was_enabled = False
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._holders == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._holders += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._holders -= 1
+            if self._holders == 0 and self._was_enabled:
+                gc.enable()
+
+
+_PAUSE = _CollectionPause()
+# Ticks whose chance changes are drawn together (a tick asks for the next one's soon after).
+CHANCE_WINDOW = 16
+
+
+class ItemColumns:
+    """Whole items of one world over arrays of (item index, tick)."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.columns = Columns(world)
+        self.fields = ItemFields(self.columns)
+        self.counts = self.columns.counts
+        self._chances: dict[str, tuple[int, npt.NDArray[np.bool_]]] = {}
+
+    def build(self, kind: str, index: I64, ticks: I64) -> Builds:
+        """`World.build` of each element: the item as it is right after a change at its tick."""
+        parity = self.columns.schedule.latest(kind, index, ticks)[1]
+        return self._built(kind, index, ticks, parity)
+
+    def _built(self, kind: str, index: I64, ticks: I64, parity: I64) -> Builds:
+        if not index.size:
+            return Builds([], [], np.zeros(0, dtype=np.int64))
+        with _PAUSE:
+            table, upcoming = self.fields.table(kind, index, ticks, parity)
+            return Builds(_rows(table), [None if t == NEVER else t for t in upcoming.tolist()], upcoming)
+
+    def items_at(self, kind: str, index: I64, ticks: I64) -> Builds:
+        """`World.item_at` of each element: the item as it is at its tick."""
+        index, ticks = np.asarray(index, dtype=np.int64), np.asarray(ticks, dtype=np.int64)
+        if not index.size:
+            return Builds([], [], np.zeros(0, dtype=np.int64))
+        built, parity, stepped = self.columns.built_and_stepped(kind, index, ticks)
+        result = self._built(kind, index, built, parity)
+        # A date that changed nothing but `lastUpdated` keeps the item as it was (`World.step`): the item
+        # just before that date then is the one shown.
+        where = np.flatnonzero(stepped)
+        if where.size:
+            before = self.items_at(kind, index[where], built[where] - 1)
+            items = result.items
+            for position, earlier in zip(where.tolist(), before.items, strict=True):
+                if same_but_stamp(earlier, items[position]):
+                    items[position] = earlier
+        return result
+
+    def chance_changes(self, kind: str, tick: int) -> I64:
+        """The indexes of the items that change by chance at a tick (`World.changes_at`).
+
+        Drawn for CHANCE_WINDOW ticks at once: successive ticks ask for the ticks after.
+        """
+        window = self._chances.get(kind)
+        if window is None or not window[0] <= tick < window[0] + CHANCE_WINDOW:
+            count = self.counts[kind]
+            ticks = np.arange(tick, tick + CHANCE_WINDOW, dtype=np.int64)
+            index = np.repeat(np.arange(count, dtype=np.int64), CHANCE_WINDOW)
+            last, _ = self.columns.schedule.latest(kind, index, np.tile(ticks, count))
+            window = self._chances[kind] = (tick, (last == np.tile(ticks, count)).reshape(count, CHANCE_WINDOW).T)
+        return np.flatnonzero(window[1][tick - window[0]])
+
+
+def item_columns(world: World) -> ItemColumns:
+    """The item columns of a world (made once per world and kept as long as it lives)."""
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(world)
+        if engine is None:
+            engine = _ENGINES[world] = ItemColumns(world)
+        return engine
+
+
+def item_history(world: World, kind: str, index: int, ticks: Sequence[int]) -> list[Item]:
+    """One item (a slot, for the entities whose items are replaced) at each of the ticks."""
+    engine = item_columns(world)
+    return engine.items_at(kind, np.full(len(ticks), index, dtype=np.int64), np.asarray(ticks, dtype=np.int64)).items
