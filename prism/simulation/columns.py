@@ -139,17 +139,16 @@ class Columns:
         serial = index + 1 + self.counts[kind] * turn
         return Cycles(cycle, start, start + window, serial, successors(self.bases[kind][index], serial))
 
-    def _company_constants(self, kind: str, index: I64, serials: I64, draw: Callable[[Rng], tuple[float, ...]]) -> F64:
-        """Per-company constants (one row per element), drawn once per company with the scalar draws."""
+    def _company_constants(self, kind: str, index: I64, serials: I64, draw: Callable[[U64], F64]) -> F64:
+        """Per-company constants (one row per element), drawn once per company from its randomness."""
         known_serials, known_rows = self._companies.get((kind, draw.__name__), _NO_COMPANIES)
         position = np.minimum(np.searchsorted(known_serials, serials), max(0, known_serials.size - 1))
         found = known_serials[position] == serials if known_serials.size else np.zeros(serials.shape, np.bool_)
         if not found.all():
-            count = self.counts[kind]
-            new = np.unique(serials[~found]).tolist()
-            rows = [draw(self.world.rng(kind, (serial - 1) % count).successor(serial)) for serial in new]
-            merged = np.concatenate([known_serials, np.asarray(new, dtype=np.int64)])
-            table = np.concatenate([known_rows.reshape(-1, len(rows[0])), np.asarray(rows, dtype=np.float64)])
+            new = np.unique(serials[~found])
+            rows = draw(successors(self.bases[kind][(new - 1) % self.counts[kind]], new))
+            merged = np.concatenate([known_serials, new])
+            table = np.concatenate([known_rows.reshape(-1, rows.shape[1]), rows])
             order = np.argsort(merged, kind="stable")
             if merged.size > _COMPANIES_KEPT:  # forget the others rather than grow without bound
                 order = order[np.isin(merged[order], serials)]
@@ -172,8 +171,8 @@ class Columns:
         end = day - day % length - phase + length
         return np.minimum(self.calendar.next_after(ticks, end), cycles.end)
 
-    def _client_fields(self, index: I64, ticks: I64, parity: I64) -> Fields:
-        cycles = self._cycles("clients", index, ticks)
+    def _client_fields(self, index: I64, ticks: I64, parity: I64, cycles: Cycles | None = None) -> Fields:
+        cycles = cycles or self._cycles("clients", index, ticks)
         company = self._company_constants("clients", index, cycles.serial, _client_profile)
         base_employees, per_seat_year, base_margin = company[:, 0], company[:, 1], company[:, 2]
         bases = cycles.bases
@@ -242,8 +241,10 @@ class Columns:
     def _lead_next(self, index: I64, ticks: I64) -> I64:
         return self._lead_stages(index, ticks)[3]
 
-    def _lead_fields(self, index: I64, ticks: I64, parity: I64) -> Fields:
-        cycles, company, stage, _ = self._lead_stages(index, ticks)
+    def _lead_fields(
+        self, index: I64, ticks: I64, parity: I64, stages: tuple[Cycles, F64, I64, I64] | None = None
+    ) -> Fields:
+        cycles, company, stage, _ = stages or self._lead_stages(index, ticks)
         furthest, employees, rate = company[:, 0].astype(np.int64), company[:, 1], company[:, 2]
         value = np.rint(employees * rate * (1 + 0.03 * drifts(cycles.bases, Ch.VALUE + 1, ticks)) * 100)
         value = with_parity(np.maximum(value.astype(np.int64), 500_000), parity, 500_000, 1 << 62)
@@ -360,23 +361,41 @@ _WON_PROBABILITY = rules.STAGE_PROBABILITY["Closed Won"][0]
 _LOST_PROBABILITY = rules.STAGE_PROBABILITY["Closed Lost"][0]
 
 
-def _client_term(rng: Rng) -> tuple[float, ...]:
-    length = rng.choice((365, 730, 1095), Ch.TERM)
-    return length, rng.integer(0, length - 1, Ch.TERM_PHASE)
+_TERM_DAYS = np.array([365, 730, 1095], dtype=np.int64)
+_TIER_LOW = np.array([850, 1150, 1500], dtype=np.int64)  # Standard, Premium, Enterprise
+_TIER_HIGH = np.array([1150, 1550, 2100], dtype=np.int64)
 
 
-def _client_profile(rng: Rng) -> tuple[float, ...]:
-    base_employees = int(10 * 200 ** rng.unit(Ch.SIZE))
-    tier_rank = (base_employees >= 60) + (base_employees >= 350) + (rng.unit(Ch.TIER) < 0.15)
-    tier = ("Standard", "Premium", "Enterprise")[min(2, tier_rank)]
-    low, high = {"Standard": (850, 1150), "Premium": (1150, 1550), "Enterprise": (1500, 2100)}[tier]
-    return base_employees, rng.between(low, high, Ch.RATE), 0.11 + 0.30 * rng.unit(Ch.MARGIN_BASE) ** 0.55
+def _powers(base: float, exponents: F64) -> list[float]:
+    # Python's float power, for the very bits the scalar builders get (numpy's may differ in the last one).
+    return [base**e for e in exponents.tolist()]
 
 
-def _lead_profile(rng: Rng) -> tuple[float, ...]:
-    won = rng.unit(Ch.OUTCOME) < 0.3
-    furthest = 4 if won else rng.integer(1, 4, Ch.FURTHEST)
-    return furthest, int(12 * 100 ** rng.unit(Ch.SIZE)), rng.between(900, 1900, Ch.VALUE), won
+def _client_term(bases: U64) -> F64:
+    """Term length and phase of each company's contract (`World._client` and `_cycle_end`)."""
+    length = _TERM_DAYS[(draws(bases, Ch.TERM, 0) % np.uint64(3)).astype(np.int64)]
+    phase = (draws(bases, Ch.TERM_PHASE, 0) % length.astype(np.uint64)).astype(np.int64)
+    return np.column_stack([length, phase]).astype(np.float64)
+
+
+def _client_profile(bases: U64) -> F64:
+    """Base head count, rate per seat and year, base margin and tier (0-2) of each client company."""
+    base_employees = np.array([int(10 * p) for p in _powers(200, units(bases, Ch.SIZE))], dtype=np.int64)
+    tier = (base_employees >= 60).astype(np.int64) + (base_employees >= 350) + (units(bases, Ch.TIER) < 0.15)
+    tier = np.minimum(2, tier)
+    low, high = _TIER_LOW[tier], _TIER_HIGH[tier]
+    rate = low + (high - low) * units(bases, Ch.RATE)
+    margin = np.array([0.11 + 0.30 * u**0.55 for u in units(bases, Ch.MARGIN_BASE).tolist()])
+    return np.column_stack([base_employees, rate, margin, tier]).astype(np.float64)
+
+
+def _lead_profile(bases: U64) -> F64:
+    """Furthest stage, head count, value per head and whether it is won, of each lead company."""
+    won = units(bases, Ch.OUTCOME) < 0.3
+    furthest = np.where(won, 4, integers(bases, 1, 4, Ch.FURTHEST))
+    employees = np.array([int(12 * p) for p in _powers(100, units(bases, Ch.SIZE))], dtype=np.int64)
+    rate = 900 + (1900 - 900) * units(bases, Ch.VALUE)
+    return np.column_stack([furthest, employees, rate, won]).astype(np.float64)
 
 
 def _clients(world: World, index: int, rng: Rng) -> dict[str, float]:

@@ -114,11 +114,9 @@ class ItemFields:
     def _clients(self, index: I64, ticks: I64, parity: I64) -> Built:
         columns = self.columns
         cycles = columns._cycles("clients", index, ticks)
-        fields = columns._client_fields(index, ticks, parity)
+        fields = columns._client_fields(index, ticks, parity, cycles)
         revenue, costs, margin = fields["revenue"], fields["costs"], fields["marginPercentage"]
-        base_employees = columns._company_constants("clients", index, cycles.serial, _client_profile)[:, 0]
-        tier = (base_employees >= 60).astype(np.int64) + (base_employees >= 350)
-        tier = np.minimum(2, tier + (units(cycles.bases, Ch.TIER) < 0.15))
+        tier = columns._company_constants("clients", index, cycles.serial, _client_profile)[:, 3].astype(np.int64)
         term = columns._company_constants("clients", index, cycles.serial, _client_term)
         length, phase = term[:, 0].astype(np.int64), term[:, 1].astype(np.int64)
         day = self.calendar.day(ticks) + phase
@@ -193,8 +191,9 @@ class ItemFields:
 
     def _leads(self, index: I64, ticks: I64, parity: I64) -> Built:
         columns = self.columns
-        cycles, company, _, upcoming = columns._lead_stages(index, ticks)
-        fields = columns._lead_fields(index, ticks, parity)
+        stages = columns._lead_stages(index, ticks)
+        cycles, company, _, upcoming = stages
+        fields = columns._lead_fields(index, ticks, parity, stages)
         bases = cycles.bases
         stage = fields["stage"]
         is_open = fields["open"]

@@ -15,7 +15,7 @@ from prism.simulation.generation import (
     Generation,
     Item,
 )
-from prism.simulation.items import Builds, ItemColumns, item_columns
+from prism.simulation.items import collection_paused, item_columns
 from prism.simulation.randomness import I64
 from prism.simulation.timeline import NEVER
 from prism.simulation.world import same_but_stamp
@@ -23,9 +23,6 @@ from prism.simulation.world import same_but_stamp
 BY_ID: MemoKey[Mapping[str, Item]] = MemoKey("items by id")
 # Per entity, the next changes of the items as an array (what a tick compares with), kept with the snapshot.
 NEXT_CHANGES: MemoKey[I64] = MemoKey("next changes")
-# Below this many items of an entity changing at a tick, the builders one by one cost less than the columns
-# (whose cost hardly grows with the number of items, but starts at about what 10-20 builds cost).
-VECTOR_FROM = 16
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -60,10 +57,11 @@ def compute_snapshot(generation: Generation, tick: int, world: World | None = No
     items: dict[str, tuple[Item, ...]] = {}
     next_changes: dict[str, tuple[int | None, ...]] = {}
     due: dict[str, I64] = {}
-    for kind in ENTITY_KINDS:
-        count = generation.counts.get(kind, 0)
-        built = engine.items_at(kind, np.arange(count, dtype=np.int64), np.full(count, tick, dtype=np.int64))
-        items[kind], next_changes[kind], due[kind] = tuple(built.items), tuple(built.next_changes), built.next_ticks
+    with collection_paused:
+        for kind in ENTITY_KINDS:
+            count = generation.counts.get(kind, 0)
+            built = engine.items_at(kind, np.arange(count, dtype=np.int64), np.full(count, tick, dtype=np.int64))
+            items[kind], next_changes[kind], due[kind] = tuple(built.items), tuple(built.next_changes), built.next_ticks
     snapshot = Snapshot(generation, tick, items, next_changes)
     for kind, upcoming in due.items():
         snapshot.cache.put(NEXT_CHANGES, upcoming, kind)
@@ -89,45 +87,33 @@ def advance(previous: Snapshot, world: World | None = None) -> Snapshot:
     next_changes: dict[str, tuple[int | None, ...]] = {}
     changed: dict[str, tuple[str, ...]] = {}
     arrays: dict[str, I64] = {}
-    for kind in ENTITY_KINDS:
-        old_items, old_next = previous.items[kind], previous.next_changes[kind]
-        upcoming = _next_changes(previous, kind)
-        chance = engine.chance_changes(kind, tick)
-        changing = np.union1d(chance, np.flatnonzero(upcoming <= tick))
-        if not changing.size:
-            items[kind], next_changes[kind], changed[kind], arrays[kind] = old_items, old_next, (), upcoming
-            continue
-        by_chance = np.isin(changing, chance)
-        built = _rebuilt(engine, world, kind, changing, tick)
-        new_items, new_next, ids = list(old_items), list(old_next), []
-        for index, item, next_change, chanced in zip(
-            changing.tolist(), built.items, built.next_changes, by_chance.tolist(), strict=True
-        ):
-            before = old_items[index]
-            # A chance change always changes the item (its parity flips); only a date may change nothing.
-            if not chanced and same_but_stamp(before, item):
-                item = before
-            else:
-                ids.append(item["id"])
-            new_items[index], new_next[index] = item, next_change
-        arrays[kind] = upcoming.copy()
-        arrays[kind][changing] = built.next_ticks
-        items[kind], next_changes[kind], changed[kind] = tuple(new_items), tuple(new_next), tuple(ids)
+    with collection_paused:
+        for kind in ENTITY_KINDS:
+            old_items, old_next = previous.items[kind], previous.next_changes[kind]
+            upcoming = _next_changes(previous, kind)
+            chance, due = engine.chance_changes(kind, tick), np.flatnonzero(upcoming <= tick)
+            changing = np.union1d(chance, due) if due.size else chance
+            if not changing.size:
+                items[kind], next_changes[kind], changed[kind], arrays[kind] = old_items, old_next, (), upcoming
+                continue
+            built = engine.build(kind, changing, np.full(changing.size, tick, dtype=np.int64))
+            by_chance = set(chance.tolist())
+            new_items, new_next, ids = list(old_items), list(old_next), []
+            for index, item, next_change in zip(changing.tolist(), built.items, built.next_changes, strict=True):
+                before = old_items[index]
+                # A chance change always changes the item (its parity flips); only a date may change nothing.
+                if index not in by_chance and same_but_stamp(before, item):
+                    item = before
+                else:
+                    ids.append(item["id"])
+                new_items[index], new_next[index] = item, next_change
+            arrays[kind] = upcoming.copy()
+            arrays[kind][changing] = built.next_ticks
+            items[kind], next_changes[kind], changed[kind] = tuple(new_items), tuple(new_next), tuple(ids)
     snapshot = Snapshot(generation, tick, items, next_changes, changed)
     for kind, array in arrays.items():
         snapshot.cache.put(NEXT_CHANGES, array, kind)
     return snapshot
-
-
-def _rebuilt(engine: ItemColumns, world: World, kind: str, index: I64, tick: int) -> Builds:
-    """The items at `index` as built at `tick`: with the columns, or one by one when they are only a few."""
-    if index.size >= VECTOR_FROM:
-        return engine.build(kind, index, np.full(index.size, tick, dtype=np.int64))
-    built = [world.build(kind, i, tick) for i in index.tolist()]
-    upcoming = [b.next_change for b in built]
-    return Builds(
-        [b.item for b in built], upcoming, np.array([NEVER if t is None else t for t in upcoming], dtype=np.int64)
-    )
 
 
 def diff_ids(older: Snapshot, newer: Snapshot) -> dict[str, list[str]]:

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import numpy as np
+
 from prism.simulation.generation import (
     CHANGE_BLOCK,
     CHANGES_PER_BLOCK,
@@ -23,7 +25,7 @@ from prism.simulation.generation import (
     item_key,
     item_keys,
 )
-from prism.simulation.randomness import Rng, item_bases
+from prism.simulation.randomness import Rng, integers, item_bases
 
 
 def same_but_stamp(before: Item, after: Item) -> bool:
@@ -56,8 +58,8 @@ class WorldCore:
             for kind in ENTITY_KINDS
         }
         self._phases: dict[str, tuple[int, ...]] = {
-            kind: tuple(self._draw_phase(kind, index) for index in range(generation.counts.get(kind, 0)))
-            for kind in ENTITY_KINDS
+            kind: tuple(integers(np.asarray(bases, dtype=np.uint64), 0, CHANGE_BLOCK - 1, Ch.PHASE).tolist())
+            for kind, bases in self._bases.items()
         }
         # The last block's offsets of each item: consecutive ticks mostly fall in the same block.
         self._offsets: dict[tuple[str, int], tuple[int, tuple[int, ...]]] = {}

@@ -16,12 +16,18 @@ import pytest
 
 import catalogue as cat
 import data_generator as dg
-import prism.simulation.snapshot as snapshot_module
+import prism.simulation.items as items_module
 from prism.simulation.items import ItemColumns
 from prism.simulation.texts import companies
 from prism.simulation.timeline import NEVER
 from tests.support import PROJECT
 from tests.support.worlds import hard_ticks, world_with_scenarios
+
+
+@pytest.fixture(autouse=True)
+def columns_for_any_number_of_elements(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The columns even for a handful of elements (below VECTOR_FROM they would hand over to the builders)."""
+    monkeypatch.setattr(items_module, "VECTOR_FROM", 1)
 
 
 def reference(world: dg.World, kind: str, tick: int) -> list[dg.Built]:
@@ -127,7 +133,7 @@ def reference_snapshot(world: dg.World, tick: int) -> dict[str, list[dg.Built]]:
 def test_a_tick_gives_the_builders_items_of_the_next_tick(monkeypatch: pytest.MonkeyPatch, vector_from: int) -> None:
     """advance(k) is item_at(k + 1) for every item, over month ends and scenario windows, with the columns
     (vector_from 1) and with the builders one by one; the changed ids are the items that differ."""
-    monkeypatch.setattr(snapshot_module, "VECTOR_FROM", vector_from)
+    monkeypatch.setattr(items_module, "VECTOR_FROM", vector_from)
     world = world_with_scenarios()
     generation = world.generation
     month_end = hard_ticks(world)[3]
