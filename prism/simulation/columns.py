@@ -17,8 +17,8 @@ import numpy.typing as npt
 import catalogue as cat
 import prism.simulation.generation as gen
 import rules
-from prism.simulation.builders import World, license_plan
-from prism.simulation.randomness import F64, I64, U64, Rng, draws, drifts, integers, successors, units
+from prism.simulation.builders import World
+from prism.simulation.randomness import F64, I64, U64, draws, drifts, integers, successors, units
 from prism.simulation.timeline import (
     NEVER,
     Calendar,
@@ -123,8 +123,7 @@ class Columns:
         return self._fields[kind](index, built, parity)
 
     def _item_constants(self, kind: str) -> dict[str, npt.NDArray[Any]]:
-        rows = [_CONSTANTS[kind](self.world, i, self.world.rng(kind, i)) for i in range(self.counts[kind])]
-        return {name: np.asarray([row[name] for row in rows]) for name in (rows[0] if rows else ())}
+        return _CONSTANTS[kind](self.world, self.bases[kind], np.arange(self.counts[kind], dtype=np.int64))
 
     def _const(self, kind: str, name: str, index: I64) -> npt.NDArray[Any]:
         return self._constants[kind][name][index]
@@ -398,61 +397,84 @@ def _lead_profile(bases: U64) -> F64:
     return np.column_stack([furthest, employees, rate, won]).astype(np.float64)
 
 
-def _clients(world: World, index: int, rng: Rng) -> dict[str, float]:
-    window, offset = world._tenure_window(index)
-    souring = max(1, min(gen.CLIENT_SOURING_TICKS, int(window * gen.CLIENT_SOURING_SHARE)))
-    return {"window": window, "offset": offset, "souring": souring}
+Constants = dict[str, npt.NDArray[Any]]
+_PRODUCTS = cat.SOFTWARE_PRODUCTS
+_PRODUCT_SEAT_UNIT = np.array([1 if p.license_type == "Concurrent" else 5 for p in _PRODUCTS], dtype=np.int64)
+_PRODUCT_SEATS_HIGH = np.array([{"User": 400, "Device": 300, "Concurrent": 40}[p.license_type] for p in _PRODUCTS])
 
 
-def _licenses(world: World, index: int, rng: Rng) -> dict[str, float]:
-    _, seat_unit, base_seats, base_usage = license_plan(world.seed, index, rng)
+def _choose(bases: U64, channel: int, count: int) -> I64:
+    """Positions drawn by `Rng.choice` among `count` options."""
+    return (draws(bases, channel, 0) % np.uint64(count)).astype(np.int64)
+
+
+def _clients(world: World, bases: U64, index: I64) -> Constants:
+    window = integers(bases, *gen.CLIENT_TENURE_TICKS, Ch.TENURE)
+    offset = (draws(bases, Ch.TENURE_PHASE, 0) % window.astype(np.uint64)).astype(np.int64)
+    souring = np.trunc(window * gen.CLIENT_SOURING_SHARE).astype(np.int64)
+    return {"window": window, "offset": offset, "souring": np.maximum(1, np.minimum(gen.CLIENT_SOURING_TICKS, souring))}
+
+
+def _licenses(world: World, bases: U64, index: I64) -> Constants:
+    """`license_plan` over arrays."""
+    products = len(_PRODUCTS)
+    product = np.where(index < products * 3, (index * 13 + world.seed) % products, _choose(bases, Ch.PRODUCT, products))
+    seat_unit, high = _PRODUCT_SEAT_UNIT[product], _PRODUCT_SEATS_HIGH[product]
+    crowd = np.array([u**1.6 for u in units(bases, Ch.SEATS_BASE).tolist()])
+    base_seats = np.trunc(high * crowd / seat_unit).astype(np.int64) * seat_unit + seat_unit * 2
     return {
+        "product": product,
         "seat_unit": seat_unit,
-        "base_seats": base_seats,
-        "base_usage": base_usage,
-        "renewal_phase": rng.integer(0, 364, Ch.RENEWAL_PHASE),
+        "base_seats": np.maximum(seat_unit, base_seats),
+        "base_usage": np.array([0.5 + 0.47 * u**0.7 for u in units(bases, Ch.USAGE_BASE).tolist()]),
+        "renewal_phase": integers(bases, 0, 364, Ch.RENEWAL_PHASE),
     }
 
 
-def _leads(world: World, index: int, rng: Rng) -> dict[str, float]:
-    window, offset = world._lead_window(index)
-    return {"window": window, "offset": offset, "open_span": int(window * 0.85)}
+def _leads(world: World, bases: U64, index: I64) -> Constants:
+    window = integers(bases, 480, 2880, Ch.WINDOW)
+    offset = np.asarray(world._phases["leads"], dtype=np.int64).reshape(-1)[index] * 61 % window
+    return {"window": window, "offset": offset, "open_span": np.trunc(window * 0.85).astype(np.int64)}
 
 
-def _technicians(world: World, index: int, rng: Rng) -> dict[str, float]:
-    return {"utilization_target": 0.55 + 0.35 * rng.unit(Ch.UTIL_BASE)}
+def _technicians(world: World, bases: U64, index: I64) -> Constants:
+    return {"utilization_target": 0.55 + 0.35 * units(bases, Ch.UTIL_BASE)}
 
 
-def _departments(world: World, index: int, rng: Rng) -> dict[str, float]:
-    kind = cat.DEPARTMENTS[index % len(cat.DEPARTMENTS)]
-    employees = rng.integer(*kind.employees, Ch.SIZE)
-    monthly_budget = max(
-        50_000, gen.cents(employees * rng.between(*kind.monthly_cost_per_employee, Ch.BUDGET)) // 50_000 * 50_000
-    )
-    return {"monthly_budget": monthly_budget}
+def _departments(world: World, bases: U64, index: I64) -> Constants:
+    kinds = [cat.DEPARTMENTS[i % len(cat.DEPARTMENTS)] for i in index.tolist()]
+    low, high = (np.array([k.employees[j] for k in kinds], dtype=np.int64) for j in (0, 1))
+    employees = (draws(bases, Ch.SIZE, 0) % (high - low + 1).astype(np.uint64)).astype(np.int64) + low
+    cost_low, cost_high = (np.array([k.monthly_cost_per_employee[j] for k in kinds], dtype=np.int64) for j in (0, 1))
+    cost = cost_low + (cost_high - cost_low) * units(bases, Ch.BUDGET)
+    budget = np.rint(employees * cost * 100).astype(np.int64) // 50_000 * 50_000
+    return {"monthly_budget": np.maximum(50_000, budget)}
 
 
-def _agreement_constants(rng: Rng, term_days: int) -> dict[str, float]:
-    gap = 0 if rng.unit(Ch.GAP) < 0.6 else rng.integer(20, 90, Ch.GAP + 1)
+def _agreement_constants(bases: U64, term_days: I64) -> Constants:
+    gap = np.where(units(bases, Ch.GAP) < 0.6, 0, integers(bases, 20, 90, Ch.GAP + 1))
     cycle = term_days + gap
-    return {"term_days": term_days, "cycle": cycle, "phase": rng.integer(0, cycle - 1, Ch.TERM_PHASE)}
+    phase = (draws(bases, Ch.TERM_PHASE, 0) % cycle.astype(np.uint64)).astype(np.int64)
+    return {"term_days": term_days, "cycle": cycle, "phase": phase}
 
 
-def _vendors(world: World, index: int, rng: Rng) -> dict[str, float]:
-    kind = world.vendor_kind(index)
-    annual = gen.cents(rng.between(*kind.annual_value, Ch.VALUE_BASE)) // 100 * 100
+def _vendors(world: World, bases: U64, index: I64) -> Constants:
+    kind = (index + world.seed) % len(cat.VENDORS)
+    low = np.array([k.annual_value[0] for k in cat.VENDORS], dtype=np.int64)[kind]
+    high = np.array([k.annual_value[1] for k in cat.VENDORS], dtype=np.int64)[kind]
+    annual = np.rint((low + (high - low) * units(bases, Ch.VALUE_BASE)) * 100).astype(np.int64) // 100 * 100
     return {
         "annual": annual,
-        "spend_unit": rng.unit(Ch.SPEND),
-        **_agreement_constants(rng, rng.integer(1, 3, Ch.TERM) * 365),
+        "spend_unit": units(bases, Ch.SPEND),
+        **_agreement_constants(bases, integers(bases, 1, 3, Ch.TERM) * 365),
     }
 
 
-def _contracts(world: World, index: int, rng: Rng) -> dict[str, float]:
-    return _agreement_constants(rng, rng.choice((365, 730, 1095), Ch.TERM))
+def _contracts(world: World, bases: U64, index: I64) -> Constants:
+    return _agreement_constants(bases, np.array([365, 730, 1095], dtype=np.int64)[_choose(bases, Ch.TERM, 3)])
 
 
-_CONSTANTS: dict[str, Callable[[World, int, Rng], dict[str, float]]] = {
+_CONSTANTS: dict[str, Callable[[World, U64, I64], Constants]] = {
     "clients": _clients,
     "licenses": _licenses,
     "leads": _leads,

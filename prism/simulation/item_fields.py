@@ -91,7 +91,6 @@ class ItemFields:
             "contracts": lambda index, ticks, parity: spend_fields.contracts(self, index, ticks, parity),
         }
         self._drawn: dict[str, Callable[[], dict[str, Any]]] = {
-            "licenses": self._license_constants,
             "technicians": self._technician_constants,
             "departments": lambda: spend_fields.department_constants(self),
             "vendors": lambda: spend_fields.vendor_constants(self),
@@ -147,17 +146,9 @@ class ItemFields:
 
     # --- licenses -----------------------------------------------------------------------------------------
 
-    def _license_constants(self) -> dict[str, Any]:
-        count = self.columns.counts["licenses"]
-        bases = self.bases["licenses"]
-        index = np.arange(count, dtype=np.int64)
-        drawn = (draws(bases, Ch.PRODUCT, 0) % np.uint64(len(_PRODUCTS))).astype(np.int64)
-        product = np.where(index < len(_PRODUCTS) * 3, (index * 13 + self.seed) % len(_PRODUCTS), drawn)
-        return {"product": product}
-
     def _licenses(self, index: I64, ticks: I64, parity: I64) -> Built:
         columns = self.columns
-        product = self.const("licenses")["product"][index]
+        product = columns._const("licenses", "product", index)
         fields = columns._license_fields(index, ticks, parity)
         total, used = fields["totalLicenses"], fields["usedLicenses"]
         available = total - used
