@@ -38,7 +38,7 @@ from prism.simulation.timeline import pct, py_round
 Ch = gen.Ch
 # Each field's values, one per element, in the order of the item's keys; and when each build changes next.
 Table = dict[str, Any]
-Built = tuple[Table, I64]
+ItemTable = tuple[Table, I64]
 
 _PRODUCTS = cat.SOFTWARE_PRODUCTS
 _PRODUCT_VENDOR = table([p.vendor for p in _PRODUCTS])
@@ -47,13 +47,9 @@ _PRODUCT_TYPE = table([p.license_type for p in _PRODUCTS])
 _PRODUCT_PRICE = np.array([gen.cents(p.annual_price) for p in _PRODUCTS], dtype=np.int64)
 _COMPLIANCE = table(["Compliant", "At Risk", "Over-allocated"])
 _TIERS = table(["Standard", "Premium", "Enterprise"])
-_TIER_RATES = {"Standard": (850, 1150), "Premium": (1150, 1550), "Enterprise": (1500, 2100)}
-_TERM_DAYS = (365, 730, 1095)
 _STAGES = table([*rules.OPEN_STAGES, "Closed Won", "Closed Lost"])
 _TLDS = table(cat.TOP_LEVEL_DOMAINS)
 _SOURCES = table(cat.LEAD_SOURCES)
-_PAYMENT_TERMS = table(cat.PAYMENT_TERMS)
-_AGREEMENT_TYPES = table(cat.VENDOR_AGREEMENT_TYPES)
 
 
 def money(cents: I64) -> F64:
@@ -79,9 +75,10 @@ class ItemFields:
         self.bases = columns.bases
         self.seed = self.world.seed
         self._constants: dict[str, dict[str, Any]] = {}
+        self._ids: dict[str, Texts] = {}
         self._client_salt = self.seed % 9973
         self._lead_salt = (self.seed >> 7) % 9973 + 1
-        self._tables: dict[str, Callable[[I64, I64, I64], Built]] = {
+        self._tables: dict[str, Callable[[I64, I64, I64], ItemTable]] = {
             "clients": self._clients,
             "licenses": self._licenses,
             "leads": self._leads,
@@ -97,9 +94,17 @@ class ItemFields:
             "contracts": lambda: spend_fields.contract_constants(self),
         }
 
-    def table(self, kind: str, index: I64, ticks: I64, parity: I64) -> Built:
+    def table(self, kind: str, index: I64, ticks: I64, parity: I64) -> ItemTable:
         """The fields of the items built at the ticks (with the change parity there), and their next change."""
         return self._tables[kind](index, ticks, parity)
+
+    def ids(self, kind: str, index: I64) -> list[str]:
+        """Ids of the items of an entity whose items are never replaced (`{prefix}-{index + 1}`), made once."""
+        known = self._ids.get(kind)
+        if known is None:
+            known = self._ids[kind] = table(numbered(gen.ID_PREFIX[kind], np.arange(1, self.columns.counts[kind] + 1)))
+        result: list[str] = known[index].tolist()
+        return result
 
     def const(self, kind: str) -> dict[str, Any]:
         """The kind's per-item constants, drawn on first use."""
@@ -110,7 +115,7 @@ class ItemFields:
 
     # --- clients ------------------------------------------------------------------------------------------
 
-    def _clients(self, index: I64, ticks: I64, parity: I64) -> Built:
+    def _clients(self, index: I64, ticks: I64, parity: I64) -> ItemTable:
         columns = self.columns
         cycles = columns._cycles("clients", index, ticks)
         fields = columns._client_fields(index, ticks, parity, cycles)
@@ -146,7 +151,7 @@ class ItemFields:
 
     # --- licenses -----------------------------------------------------------------------------------------
 
-    def _licenses(self, index: I64, ticks: I64, parity: I64) -> Built:
+    def _licenses(self, index: I64, ticks: I64, parity: I64) -> ItemTable:
         columns = self.columns
         product = columns._const("licenses", "product", index)
         fields = columns._license_fields(index, ticks, parity)
@@ -159,7 +164,7 @@ class ItemFields:
         renewal = columns._license_renewal(index, ticks)
         annual_cost = money(annual).tolist()
         columns_ = {
-            "id": numbered("license", index + 1),
+            "id": self.ids("licenses", index),
             "vendor": pick(_PRODUCT_VENDOR, product),
             "product": pick(_PRODUCT_NAME, product),
             "licenseType": pick(_PRODUCT_TYPE, product),
@@ -180,7 +185,7 @@ class ItemFields:
 
     # --- leads --------------------------------------------------------------------------------------------
 
-    def _leads(self, index: I64, ticks: I64, parity: I64) -> Built:
+    def _leads(self, index: I64, ticks: I64, parity: I64) -> ItemTable:
         columns = self.columns
         stages = columns._lead_stages(index, ticks)
         cycles, company, _, upcoming = stages
@@ -244,7 +249,7 @@ class ItemFields:
             "certifications": [row[4] for row in rows],
         }
 
-    def _technicians(self, index: I64, ticks: I64, parity: I64) -> Built:
+    def _technicians(self, index: I64, ticks: I64, parity: I64) -> ItemTable:
         columns = self.columns
         const = self.const("technicians")
         bases = self.bases["technicians"][index]
@@ -260,7 +265,7 @@ class ItemFields:
         utilization_ = utilization.tolist()
         certifications = const["certifications"]
         columns_ = {
-            "id": numbered("tech", index + 1),
+            "id": self.ids("technicians", index),
             "name": const["name"][index].tolist(),
             "role": const["role"][index].tolist(),
             "hourlyRate": const["rate"][index].tolist(),

@@ -8,6 +8,7 @@ history (one index over many ticks). The draws are made for all elements at once
 
 from __future__ import annotations
 
+import functools
 import gc
 import threading
 import weakref
@@ -39,9 +40,19 @@ class Builds:
     next_ticks: I64  # the same with `NEVER` for None
 
 
+@functools.cache
+def _row_maker(keys: tuple[str, ...]) -> Callable[..., Item]:
+    """A function making one item of its fields' values with a dict display, in the order of `keys`: about
+    twice as fast as `dict(zip(keys, values))` (generated as `collections.namedtuple` generates its code)."""
+    names = [f"v{i}" for i in range(len(keys))]
+    display = ", ".join(f"{key!r}: {name}" for key, name in zip(keys, names, strict=True))
+    maker: Callable[..., Item] = eval(f"lambda {', '.join(names)}: {{{display}}}", {})
+    return maker
+
+
 def _rows(table: dict[str, Any]) -> list[Item]:
-    keys = tuple(table)
-    return [dict(zip(keys, values, strict=False)) for values in zip(*table.values(), strict=True)]
+    """One item per element of the columns, its keys in the columns' order."""
+    return list(map(_row_maker(tuple(table)), *table.values()))
 
 
 class _CollectionPause:

@@ -26,7 +26,7 @@ from prism.simulation.texts import (
 from prism.simulation.timeline import pct, py_round, scenario_intensity, with_parity
 
 if TYPE_CHECKING:
-    from prism.simulation.item_fields import Built, ItemFields
+    from prism.simulation.item_fields import ItemFields, ItemTable
 
 Ch = gen.Ch
 _PAYMENT_TERMS = table(cat.PAYMENT_TERMS)
@@ -119,7 +119,7 @@ def _split(fields: ItemFields, index: I64, actual: I64, month: I64) -> tuple[lis
     return categories, names[np.arange(len(index)), largest]
 
 
-def departments(fields: ItemFields, index: I64, ticks: I64, parity: I64) -> Built:
+def departments(fields: ItemFields, index: I64, ticks: I64, parity: I64) -> ItemTable:
     """`World._department` over arrays."""
     columns = fields.columns
     const = fields.const("departments")
@@ -141,7 +141,7 @@ def departments(fields: ItemFields, index: I64, ticks: I64, parity: I64) -> Buil
     labels = month_labels(month[:, None] + np.arange(-gen.HISTORY_MONTHS + 1, 1))
     shown = (np.concatenate([amounts[:, -gen.HISTORY_MONTHS + 1 :], actual[:, None]], axis=1) / 100).tolist()
     table_ = {
-        "id": numbered("dept", index + 1),
+        "id": fields.ids("departments", index),
         "name": const["name"][index].tolist(),
         "budget": (budget / 100).tolist(),
         "spent": (spent / 100).tolist(),
@@ -197,7 +197,7 @@ def _scores(base_perf: F64, bases: Any, months: I64, live: F64 | float) -> F64:
 
 def _service_history(bases: Any, kind: I64, today: I64, base_perf: F64) -> list[list[gen.Item]]:
     """`World._service_history` per element: the last four services, newest first."""
-    records: list[tuple[list[str], list[str], list[float]]] = []
+    records: list[Any] = []
     fortnight = today // 14
     for back in range(4):
         period = fortnight - back
@@ -205,14 +205,11 @@ def _service_history(bases: Any, kind: I64, today: I64, base_perf: F64) -> list[
         level = base_perf + (-14 + 24 * units(bases, Ch.SATISFACTION, period))
         satisfaction = py_round(np.minimum(100.0, np.maximum(0.0, level)), 1)
         service = _chosen(_SERVICES, _SERVICE_COUNT, kind, draws(bases, Ch.SERVICE + 1, period))
-        records.append((iso_days(day), service.tolist(), satisfaction.tolist()))
-    return [
-        [{"date": d[row], "service": s[row], "satisfaction": v[row]} for d, s, v in records]
-        for row in range(len(today))
-    ]
+        records.append(zip(iso_days(day), service.tolist(), satisfaction.tolist(), strict=True))
+    return [[{"date": d, "service": s, "satisfaction": v} for d, s, v in row] for row in zip(*records, strict=True)]
 
 
-def vendors(fields: ItemFields, index: I64, ticks: I64, parity: I64) -> Built:
+def vendors(fields: ItemFields, index: I64, ticks: I64, parity: I64) -> ItemTable:
     """`World._vendor` over arrays."""
     columns = fields.columns
     const = fields.const("vendors")
@@ -235,7 +232,7 @@ def vendors(fields: ItemFields, index: I64, ticks: I64, parity: I64) -> Built:
     annual = columns._const("vendors", "annual", index).astype(np.int64)
     ends = iso_days(end)
     table_ = {
-        "id": numbered("vendor", index + 1),
+        "id": fields.ids("vendors", index),
         "name": const["name"][index].tolist(),
         "category": _VENDOR_CATEGORY[kind].tolist(),
         "totalSpend": columns._vendor_fields(index, ticks, parity)["totalSpend"].tolist(),
@@ -295,7 +292,7 @@ def contract_constants(fields: ItemFields) -> dict[str, Any]:
 
 def _sla_metrics(bases: Any, ticks: I64, compliance: F64, first: I64) -> list[list[gen.Item]]:
     """`World._sla_metrics` per element: three objectives and this month's measurements."""
-    measured = []
+    measured: list[Any] = []
     for i in range(3):
         objective = (first + i * 2) % len(_OBJECTIVES)
         target = _OBJECTIVE_TARGET[objective]
@@ -303,21 +300,15 @@ def _sla_metrics(bases: Any, ticks: I64, compliance: F64, first: I64) -> list[li
         share = np.minimum(100.0, target + slack * (100 - target + 5) * 2)
         other = np.maximum(0.1, target * (1 - slack * 2))
         actual = py_round(np.where(_OBJECTIVE_IS_SHARE[objective], share, other), 2)
-        measured.append(
-            (
-                _OBJECTIVE_METRIC[objective].tolist(),
-                target.tolist(),
-                actual.tolist(),
-                _OBJECTIVE_UNIT[objective].tolist(),
-            )
-        )
+        metric, unit = _OBJECTIVE_METRIC[objective].tolist(), _OBJECTIVE_UNIT[objective].tolist()
+        measured.append(zip(metric, target.tolist(), actual.tolist(), unit, strict=True))
     return [
-        [{"metric": m[row], "target": t[row], "actual": a[row], "unit": u[row]} for m, t, a, u in measured]
-        for row in range(len(ticks))
+        [{"metric": m, "target": t, "actual": a, "unit": u} for m, t, a, u in row]
+        for row in zip(*measured, strict=True)
     ]
 
 
-def contracts(fields: ItemFields, index: I64, ticks: I64, parity: I64) -> Built:
+def contracts(fields: ItemFields, index: I64, ticks: I64, parity: I64) -> ItemTable:
     """`World._contract` over arrays."""
     columns = fields.columns
     const = fields.const("contracts")
@@ -339,7 +330,7 @@ def contracts(fields: ItemFields, index: I64, ticks: I64, parity: I64) -> Built:
     contract_type = const["type"][index].tolist()
     clauses = const["clauses"]
     table_ = {
-        "id": numbered("contract", index + 1),
+        "id": fields.ids("contracts", index),
         "vendorId": const["vendor_id"][index].tolist(),
         "vendorName": const["vendor_name"][index].tolist(),
         "type": contract_type,

@@ -3,6 +3,7 @@ each as the scalar formulas of `generation.py` write it, from lookup tables or o
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -87,11 +88,14 @@ def email_locals(first: I64, last: I64) -> Texts:
     return result
 
 
+@functools.cache
+def _four_digits() -> Texts:
+    return table([f"{n:04d}" for n in range(10_000)])
+
+
 def phones(bases: U64, channel: int) -> Texts:
     """`phone(rng, channel)` over arrays."""
-    numbers = integers(bases, 100, 9999, channel + 1000)
-    suffix = table([f"{n:04d}" for n in numbers.tolist()])
-    result: Texts = choices(_AREA, bases, channel) + suffix
+    result: Texts = choices(_AREA, bases, channel) + _four_digits()[integers(bases, 100, 9999, channel + 1000)]
     return result
 
 
