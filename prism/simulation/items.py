@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import gc
 import threading
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +26,6 @@ from prism.simulation.randomness import I64
 from prism.simulation.timeline import NEVER
 from prism.simulation.world import Built, same_but_stamp
 
-_ENGINES: weakref.WeakKeyDictionary[World, ItemColumns] = weakref.WeakKeyDictionary()
 _ENGINES_LOCK = threading.Lock()
 
 
@@ -152,10 +150,11 @@ def _one_by_one(build: Callable[[str, int, int], Built], kind: str, index: I64, 
 def item_columns(world: World) -> ItemColumns:
     """The item columns of a world (made once per world and kept as long as it lives)."""
     with _ENGINES_LOCK:
-        engine = _ENGINES.get(world)
+        engine = world.derived.get("item columns")
         if engine is None:
-            engine = _ENGINES[world] = ItemColumns(world)
-        return engine
+            engine = world.derived["item columns"] = ItemColumns(world)
+        result: ItemColumns = engine
+        return result
 
 
 def item_history(world: World, kind: str, index: int, ticks: Sequence[int]) -> list[Item]:

@@ -7,6 +7,7 @@ import bisect
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 
@@ -63,6 +64,8 @@ class WorldCore:
         }
         # The last block's offsets of each item: consecutive ticks mostly fall in the same block.
         self._offsets: dict[tuple[str, int], tuple[int, tuple[int, ...]]] = {}
+        # What other modules derive from this world and keep exactly as long as it lives (the item columns).
+        self.derived: dict[str, Any] = {}
 
     def rng(self, kind: str, index: int) -> Rng:
         """Randomness of one item."""

@@ -4,11 +4,13 @@ next change, for snapshots, ticks and one item's history. Every expectation come
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import random
 import subprocess
 import sys
+import weakref
 
 import numpy as np
 import orjson
@@ -183,3 +185,14 @@ def test_items_are_the_same_in_every_world_object_and_process() -> None:
             [sys.executable, "-c", script], cwd=PROJECT, env=env, capture_output=True, text=True, check=True
         )
         assert answer.stdout.strip() == digest
+
+
+def test_a_worlds_item_columns_live_as_long_as_the_world() -> None:
+    world = world_with_scenarios(seed=4)
+    dg.compute_snapshot(world.generation, 1_000, world)
+    engine = items_module.item_columns(world)
+    assert items_module.item_columns(world) is engine
+    gone = weakref.ref(engine)
+    del world, engine
+    gc.collect()
+    assert gone() is None
