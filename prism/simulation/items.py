@@ -80,8 +80,8 @@ collection_paused = _CollectionPause()
 # Ticks whose chance changes are drawn together (a tick asks for the next one's soon after).
 CHANCE_WINDOW = 16
 # Below this many elements a call builds its items one by one with the builders: what the columns cost hardly
-# grows with the number of elements, but starts at about what 10 to 40 builds cost (by entity).
-VECTOR_FROM = 32
+# grows with the number of elements, but starts at about what 12 to 20 builds cost (measured per entity).
+VECTOR_FROM = 16
 
 
 class ItemColumns:
