@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -51,21 +53,57 @@ class Snapshot:
         return self.cache.get_or_build(BY_ID, lambda: {item["id"]: item for item in self.items[kind]}, kind)
 
 
+class _OnDemand:
+    """The items and next changes of a snapshot computed directly, one entity at a time on first use: a
+    `?at=` list or item needs one entity of the world, a tick or a report all of them."""
+
+    def __init__(self, generation: Generation, tick: int, world: World, cache: Memo) -> None:
+        self.generation, self.tick, self.world, self.cache = generation, tick, world, cache
+        self._done: dict[str, tuple[tuple[Item, ...], tuple[int | None, ...]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, kind: str) -> tuple[tuple[Item, ...], tuple[int | None, ...]]:
+        done = self._done.get(kind)
+        if done is None:
+            with self._lock:
+                done = self._done.get(kind)
+                if done is None:
+                    done = self._done[kind] = self._compute(kind)
+        return done
+
+    def _compute(self, kind: str) -> tuple[tuple[Item, ...], tuple[int | None, ...]]:
+        if kind not in ENTITY_KINDS:
+            raise KeyError(kind)
+        count = self.generation.counts.get(kind, 0)
+        with collection_paused:
+            built = item_columns(self.world).items_at(
+                kind, np.arange(count, dtype=np.int64), np.full(count, self.tick, dtype=np.int64)
+            )
+            self.cache.put(NEXT_CHANGES, built.next_ticks, kind)
+            return tuple(built.items), tuple(built.next_changes)
+
+
+class _PerEntity(Mapping[str, tuple[Any, ...]]):
+    """One part (items or next changes) of an `_OnDemand`, as the mapping a snapshot holds."""
+
+    def __init__(self, source: _OnDemand, part: int) -> None:
+        self._source, self._part = source, part
+
+    def __getitem__(self, kind: str) -> tuple[Any, ...]:
+        return self._source.get(kind)[self._part]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(ENTITY_KINDS)
+
+    def __len__(self) -> int:
+        return len(ENTITY_KINDS)
+
+
 def compute_snapshot(generation: Generation, tick: int, world: World | None = None) -> Snapshot:
-    """The snapshot of any tick, computed directly from the generation."""
-    engine = item_columns(world or World(generation))
-    items: dict[str, tuple[Item, ...]] = {}
-    next_changes: dict[str, tuple[int | None, ...]] = {}
-    due: dict[str, I64] = {}
-    with collection_paused:
-        for kind in ENTITY_KINDS:
-            count = generation.counts.get(kind, 0)
-            built = engine.items_at(kind, np.arange(count, dtype=np.int64), np.full(count, tick, dtype=np.int64))
-            items[kind], next_changes[kind], due[kind] = tuple(built.items), tuple(built.next_changes), built.next_ticks
-    snapshot = Snapshot(generation, tick, items, next_changes)
-    for kind, upcoming in due.items():
-        snapshot.cache.put(NEXT_CHANGES, upcoming, kind)
-    return snapshot
+    """The snapshot of any tick, computed directly from the generation (each entity when first asked for)."""
+    cache = Memo()
+    source = _OnDemand(generation, tick, world or World(generation), cache)
+    return Snapshot(generation, tick, _PerEntity(source, 0), _PerEntity(source, 1), cache=cache)
 
 
 def _next_changes(snapshot: Snapshot, kind: str) -> I64:

@@ -11,6 +11,7 @@ import random
 import subprocess
 import sys
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import orjson
@@ -169,15 +170,15 @@ def test_a_tick_at_larger_counts_takes_the_columns_and_gives_the_builders_items(
 def test_items_are_the_same_in_every_world_object_and_process() -> None:
     """Two worlds of one generation agree, and so does a fresh process under other hash seeds."""
     world = world_with_scenarios(seed=21, scale=2)
-    digest = hashlib.sha256(orjson.dumps(dg.compute_snapshot(world.generation, 31_234, world).items)).hexdigest()
+    digest = hashlib.sha256(orjson.dumps(dict(dg.compute_snapshot(world.generation, 31_234, world).items))).hexdigest()
     again = dg.compute_snapshot(world.generation, 31_234, dg.World(world.generation))
-    assert hashlib.sha256(orjson.dumps(again.items)).hexdigest() == digest
+    assert hashlib.sha256(orjson.dumps(dict(again.items))).hexdigest() == digest
     expected = reference_snapshot(world, 31_234)
     assert {kind: tuple(b.item for b in built) for kind, built in expected.items()} == dict(again.items)
     script = (
         "import hashlib, orjson, data_generator as dg; from tests.support.worlds import world_with_scenarios; "
         "w = world_with_scenarios(seed=21, scale=2); "
-        "print(hashlib.sha256(orjson.dumps(dg.compute_snapshot(w.generation, 31_234, w).items)).hexdigest())"
+        "print(hashlib.sha256(orjson.dumps(dict(dg.compute_snapshot(w.generation, 31_234, w).items))).hexdigest())"
     )
     for hash_seed in ("0", "4242"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
@@ -196,3 +197,17 @@ def test_a_worlds_item_columns_live_as_long_as_the_world() -> None:
     del world, engine
     gc.collect()
     assert gone() is None
+
+
+def test_a_snapshot_computed_directly_makes_each_entity_once_when_first_asked_for() -> None:
+    world = world_with_scenarios(seed=6)
+    snapshot = dg.compute_snapshot(world.generation, 30_020, world)
+    assert list(snapshot.items) == list(dg.ENTITY_KINDS) == list(snapshot.next_changes)
+    with pytest.raises(KeyError):
+        snapshot.items["planets"]
+    with ThreadPoolExecutor(8) as pool:
+        firsts = list(pool.map(lambda kind: snapshot.items[kind], [*dg.ENTITY_KINDS] * 4))
+    for kind, items in zip([*dg.ENTITY_KINDS] * 4, firsts, strict=True):
+        assert items is snapshot.items[kind]
+        assert_same(reference(world, kind, 30_020), list(items), list(snapshot.next_changes[kind]), kind)
+    assert snapshot.counts == world.generation.counts
