@@ -129,7 +129,7 @@ class ItemFields:
         annual_revenue = money(revenue * 12).tolist()
         monthly = money(revenue).tolist()
         margins = margin.tolist()
-        columns_ = {
+        by_field = {
             "id": numbered("client", cycles.serial),
             "name": names.tolist(),
             "industry": industries.tolist(),
@@ -147,7 +147,7 @@ class ItemFields:
             "monthlyCosts": money(costs).tolist(),
             "contractEndDate": iso_days(end),
         }
-        return columns_, columns._client_next(index, ticks)
+        return by_field, columns._client_next(index, ticks)
 
     # --- licenses -----------------------------------------------------------------------------------------
 
@@ -163,7 +163,7 @@ class ItemFields:
         compliance = np.where(used >= total, 2, (utilization >= rules.SEAT_PRESSURE).astype(np.int64))
         renewal = columns._license_renewal(index, ticks)
         annual_cost = money(annual).tolist()
-        columns_ = {
+        by_field = {
             "id": self.ids("licenses", index),
             "vendor": pick(_PRODUCT_VENDOR, product),
             "product": pick(_PRODUCT_NAME, product),
@@ -181,7 +181,7 @@ class ItemFields:
             "annualCost": annual_cost,
             "potentialSavings": py_round(available * price / 1200, 2).tolist(),
         }
-        return columns_, columns.calendar.next_after(ticks, renewal)
+        return by_field, columns.calendar.next_after(ticks, renewal)
 
     # --- leads --------------------------------------------------------------------------------------------
 
@@ -200,7 +200,7 @@ class ItemFields:
         started = self.calendar.day(cycles.start)
         close = started + integers(bases, 21, 120, Ch.CLOSE)
         last_contact = self.calendar.day(ticks) - integers(bases, 0, 6, Ch.LAST_CONTACT, ticks)
-        columns_ = {
+        by_field = {
             "id": numbered("lead", cycles.serial),
             "companyName": names.tolist(),
             "contactName": full_names(first, last).tolist(),
@@ -216,7 +216,7 @@ class ItemFields:
             "lastContact": iso_days(last_contact),
             "lastUpdated": stamps(self.world, ticks),
         }
-        return columns_, upcoming
+        return by_field, upcoming
 
     # --- technicians --------------------------------------------------------------------------------------
 
@@ -264,7 +264,7 @@ class ItemFields:
         efficiency = 78 + 6 * extra + 5 * drifts(bases, Ch.EFFICIENCY, ticks)
         utilization_ = utilization.tolist()
         certifications = const["certifications"]
-        columns_ = {
+        by_field = {
             "id": self.ids("technicians", index),
             "name": const["name"][index].tolist(),
             "role": const["role"][index].tolist(),
@@ -280,4 +280,4 @@ class ItemFields:
             "skillLevel": const["skill"][index].tolist(),
             "activeProjects": np.where(on_leave, 0, projects).tolist(),
         }
-        return columns_, columns._technician_next(index, ticks)
+        return by_field, columns._technician_next(index, ticks)

@@ -140,7 +140,7 @@ def departments(fields: ItemFields, index: I64, ticks: I64, parity: I64) -> Item
     employees = const["employees"][index]
     labels = month_labels(month[:, None] + np.arange(-gen.HISTORY_MONTHS + 1, 1))
     shown = (np.concatenate([amounts[:, -gen.HISTORY_MONTHS + 1 :], actual[:, None]], axis=1) / 100).tolist()
-    table_ = {
+    by_field = {
         "id": fields.ids("departments", index),
         "name": const["name"][index].tolist(),
         "budget": (budget / 100).tolist(),
@@ -162,7 +162,7 @@ def departments(fields: ItemFields, index: I64, ticks: I64, parity: I64) -> Item
             for row_labels, row_amounts in zip(labels, shown, strict=True)
         ],
     }
-    return table_, columns._department_next(index, ticks)
+    return by_field, columns._department_next(index, ticks)
 
 
 # --- vendors --------------------------------------------------------------------------------------------------
@@ -231,7 +231,7 @@ def vendors(fields: ItemFields, index: I64, ticks: I64, parity: I64) -> ItemTabl
     )
     annual = columns._const("vendors", "annual", index).astype(np.int64)
     ends = iso_days(end)
-    table_ = {
+    by_field = {
         "id": fields.ids("vendors", index),
         "name": const["name"][index].tolist(),
         "category": _VENDOR_CATEGORY[kind].tolist(),
@@ -255,7 +255,7 @@ def vendors(fields: ItemFields, index: I64, ticks: I64, parity: I64) -> ItemTabl
         ],
         "serviceHistory": _service_history(bases, kind, today, base_perf),
     }
-    return table_, columns._vendor_next(index, ticks)
+    return by_field, columns._vendor_next(index, ticks)
 
 
 # --- contracts ------------------------------------------------------------------------------------------------
@@ -329,7 +329,7 @@ def contracts(fields: ItemFields, index: I64, ticks: I64, parity: I64) -> ItemTa
     term_days = columns._const("contracts", "term_days", index).astype(np.int64)
     contract_type = const["type"][index].tolist()
     clauses = const["clauses"]
-    table_ = {
+    by_field = {
         "id": fields.ids("contracts", index),
         "vendorId": const["vendor_id"][index].tolist(),
         "vendorName": const["vendor_name"][index].tolist(),
@@ -348,4 +348,4 @@ def contracts(fields: ItemFields, index: I64, ticks: I64, parity: I64) -> ItemTa
         "slaMetrics": _sla_metrics(bases, ticks, compliance, const["objective"][index]),
         "terms": [list(clauses[i]) for i in index.tolist()],
     }
-    return table_, columns._contract_next(index, ticks)
+    return by_field, columns._contract_next(index, ticks)
