@@ -39,7 +39,7 @@ from prism.simulation.world import Built, WorldCore
 
 def license_plan(seed: int, index: int, rng: Rng) -> tuple[cat.Product, int, int, float]:
     """What a license keeps for its life: its product, seat unit, base seat count and base usage share
-    (one definition for the item builder and the KPI columns)."""
+    (`columns._licenses` draws the same over arrays)."""
     products = cat.SOFTWARE_PRODUCTS
     product = (
         products[(index * 13 + seed) % len(products)] if index < len(products) * 3 else rng.choice(products, Ch.PRODUCT)

@@ -17,8 +17,8 @@ import numpy.typing as npt
 import catalogue as cat
 import prism.simulation.generation as gen
 import rules
-from prism.simulation.builders import World, license_plan
-from prism.simulation.randomness import F64, I64, U64, Rng, draws, drifts, integers, successors, units
+from prism.simulation.builders import World
+from prism.simulation.randomness import F64, I64, U64, draws, drifts, integers, successors, units
 from prism.simulation.timeline import (
     NEVER,
     Calendar,
@@ -85,6 +85,11 @@ class Columns:
     def built_at(self, kind: EntityKind, index: I64, ticks: I64) -> tuple[I64, I64]:
         """The tick of the build each item shows at each tick (`World.item_at`: its last chance change, then each
         date it crossed since), and the item's change parity there."""
+        built, parity, _ = self.built_and_stepped(kind, index, ticks)
+        return built, parity
+
+    def built_and_stepped(self, kind: EntityKind, index: I64, ticks: I64) -> tuple[I64, I64, npt.NDArray[np.bool_]]:
+        """`built_at`, and whether each build is a date's (True) rather than the last chance change's."""
         built, parity = self.schedule.latest(kind, index, ticks)
         stepped = np.zeros(built.size, dtype=np.bool_)
         pending = self._may_step(kind, index, built, ticks)
@@ -96,7 +101,7 @@ class Columns:
             stepped[pending] = True
         if stepped.any():
             parity[stepped] = self.schedule.latest(kind, index[stepped], built[stepped])[1]
-        return built, parity
+        return built, parity, stepped
 
     def _may_step(self, kind: EntityKind, index: I64, built: I64, ticks: I64) -> I64:
         """The elements whose build may be followed by a date before their tick (the others cannot step).
@@ -119,8 +124,7 @@ class Columns:
         return self._fields[kind](index, built, parity)
 
     def _item_constants(self, kind: EntityKind) -> dict[str, npt.NDArray[Any]]:
-        rows = [_CONSTANTS[kind](self.world, i, self.world.rng(kind, i)) for i in range(self.counts[kind])]
-        return {name: np.asarray([row[name] for row in rows]) for name in (rows[0] if rows else ())}
+        return _CONSTANTS[kind](self.world, self.bases[kind], np.arange(self.counts[kind], dtype=np.int64))
 
     def _const(self, kind: EntityKind, name: str, index: I64) -> npt.NDArray[Any]:
         return self._constants[kind][name][index]
@@ -135,19 +139,16 @@ class Columns:
         serial = index + 1 + self.counts[kind] * turn
         return Cycles(cycle, start, start + window, serial, successors(self.bases[kind][index], serial))
 
-    def _company_constants(
-        self, kind: EntityKind, index: I64, serials: I64, draw: Callable[[Rng], tuple[float, ...]]
-    ) -> F64:
-        """Per-company constants (one row per element), drawn once per company with the scalar draws."""
+    def _company_constants(self, kind: EntityKind, index: I64, serials: I64, draw: Callable[[U64], F64]) -> F64:
+        """Per-company constants (one row per element), drawn once per company from its randomness."""
         known_serials, known_rows = self._companies.get((kind, draw.__name__), _NO_COMPANIES)
         position = np.minimum(np.searchsorted(known_serials, serials), max(0, known_serials.size - 1))
         found = known_serials[position] == serials if known_serials.size else np.zeros(serials.shape, np.bool_)
         if not found.all():
-            count = self.counts[kind]
-            new = np.unique(serials[~found]).tolist()
-            rows = [draw(self.world.rng(kind, (serial - 1) % count).successor(serial)) for serial in new]
-            merged = np.concatenate([known_serials, np.asarray(new, dtype=np.int64)])
-            table = np.concatenate([known_rows.reshape(-1, len(rows[0])), np.asarray(rows, dtype=np.float64)])
+            new = np.unique(serials[~found])
+            rows = draw(successors(self.bases[kind][(new - 1) % self.counts[kind]], new))
+            merged = np.concatenate([known_serials, new])
+            table = np.concatenate([known_rows.reshape(-1, rows.shape[1]), rows])
             order = np.argsort(merged, kind="stable")
             if merged.size > _COMPANIES_KEPT:  # forget the others rather than grow without bound
                 order = order[np.isin(merged[order], serials)]
@@ -170,8 +171,8 @@ class Columns:
         end = day - day % length - phase + length
         return np.minimum(self.calendar.next_after(ticks, end), cycles.end)
 
-    def _client_fields(self, index: I64, ticks: I64, parity: I64) -> Fields:
-        cycles = self._cycles("clients", index, ticks)
+    def _client_fields(self, index: I64, ticks: I64, parity: I64, cycles: Cycles | None = None) -> Fields:
+        cycles = cycles or self._cycles("clients", index, ticks)
         company = self._company_constants("clients", index, cycles.serial, _client_profile)
         base_employees, per_seat_year, base_margin = company[:, 0], company[:, 1], company[:, 2]
         bases = cycles.bases
@@ -187,7 +188,13 @@ class Columns:
             margin[low] = 0.06 * py_exp((margin[low] - 0.06) / 0.06)
         costs = np.rint(revenue / 100 * (1 - margin) * 100).astype(np.int64)
         margin_pct = py_round((revenue - costs) / revenue * 100, 2)
-        return {"monthlyRecurring": revenue / 100, "marginPercentage": margin_pct}
+        return {
+            "monthlyRecurring": revenue / 100,
+            "marginPercentage": margin_pct,
+            "employees": employees.astype(np.int64),
+            "revenue": revenue,
+            "costs": costs,
+        }
 
     # --- licenses -----------------------------------------------------------------------------------------
 
@@ -234,8 +241,10 @@ class Columns:
     def _lead_next(self, index: I64, ticks: I64) -> I64:
         return self._lead_stages(index, ticks)[3]
 
-    def _lead_fields(self, index: I64, ticks: I64, parity: I64) -> Fields:
-        cycles, company, stage, _ = self._lead_stages(index, ticks)
+    def _lead_fields(
+        self, index: I64, ticks: I64, parity: I64, stages: tuple[Cycles, F64, I64, I64] | None = None
+    ) -> Fields:
+        cycles, company, stage, _ = stages or self._lead_stages(index, ticks)
         furthest, employees, rate = company[:, 0].astype(np.int64), company[:, 1], company[:, 2]
         value = np.rint(employees * rate * (1 + 0.03 * drifts(cycles.bases, Ch.VALUE + 1, ticks)) * 100)
         value = with_parity(np.maximum(value.astype(np.int64), 500_000), parity, 500_000, 1 << 62)
@@ -243,7 +252,14 @@ class Columns:
         low, high = _OPEN_LOW[np.minimum(stage, 3)], _OPEN_HIGH[np.minimum(stage, 3)]
         spread = np.where(is_open, high - low + 1, 1).astype(np.uint64)
         probability = (draws(cycles.bases, Ch.CLOSE + 100, stage) % spread).astype(np.int64) + low
-        return {"value": value / 100, "probability": np.where(is_open, probability, 0), "open": is_open}
+        closed = np.where(company[:, 3] > 0, _WON_PROBABILITY, _LOST_PROBABILITY)
+        return {
+            "value": value / 100,
+            "probability": np.where(is_open, probability, 0),
+            "open": is_open,
+            "stage": stage,
+            "stageProbability": np.where(is_open, probability, closed),
+        }
 
     # --- technicians --------------------------------------------------------------------------------------
 
@@ -280,7 +296,7 @@ class Columns:
         share = np.minimum(0.98, np.maximum(0.3, target + 0.08 * drifts(bases, Ch.UTIL, ticks)))
         tenths = with_parity(np.rint(total * share * 10).astype(np.int64), parity, 0, 1 << 62)
         billable = np.minimum(tenths, np.rint(total * 10).astype(np.int64)) / 10
-        return {"billableHours": billable, "totalHours": total}
+        return {"billableHours": billable, "totalHours": total, "on_leave": on_leave, "share": share}
 
     # --- departments --------------------------------------------------------------------------------------
 
@@ -296,7 +312,7 @@ class Columns:
         now_pace = (pace + 0.03 * drifts(bases, Ch.PACE, ticks)) * (1 - 0.25 * freeze)
         monthly_budget = self._const("departments", "monthly_budget", index)
         actual = with_parity(np.rint(monthly_budget / 100 * now_pace * 100).astype(np.int64), parity, 0, 1 << 62)
-        return {"actualSpend": actual / 100}
+        return {"actualSpend": actual / 100, "actual": actual, "month": month}
 
     # --- vendors and contracts ----------------------------------------------------------------------------
 
@@ -319,7 +335,7 @@ class Columns:
         const = self._constants["vendors"]
         level = 0.88 + 0.1 * const["spend_unit"][index] + 0.02 * drifts(bases, Ch.SPEND + 1, ticks)
         spend = with_parity(np.rint(const["annual"][index] * level).astype(np.int64), parity, 0, 1 << 62)
-        return {"totalSpend": spend / 100}
+        return {"totalSpend": spend / 100, "spend": spend}
 
     def _contract_end(self, index: I64, ticks: I64) -> tuple[I64, I64, I64]:
         today = self._today(ticks)
@@ -340,82 +356,126 @@ class Columns:
 
 _OPEN_LOW = np.array([rules.STAGE_PROBABILITY[s][0] for s in rules.OPEN_STAGES], dtype=np.int64)
 _OPEN_HIGH = np.array([rules.STAGE_PROBABILITY[s][1] for s in rules.OPEN_STAGES], dtype=np.int64)
+# A closed stage allows one probability (its low and high are the same).
+_WON_PROBABILITY = rules.STAGE_PROBABILITY["Closed Won"][0]
+_LOST_PROBABILITY = rules.STAGE_PROBABILITY["Closed Lost"][0]
 
 
-def _client_term(rng: Rng) -> tuple[float, ...]:
-    length = rng.choice((365, 730, 1095), Ch.TERM)
-    return length, rng.integer(0, length - 1, Ch.TERM_PHASE)
+_TERM_DAYS = np.array([365, 730, 1095], dtype=np.int64)
+_TIER_LOW = np.array([850, 1150, 1500], dtype=np.int64)  # Standard, Premium, Enterprise
+_TIER_HIGH = np.array([1150, 1550, 2100], dtype=np.int64)
 
 
-def _client_profile(rng: Rng) -> tuple[float, ...]:
-    base_employees = int(10 * 200 ** rng.unit(Ch.SIZE))
-    tier_rank = (base_employees >= 60) + (base_employees >= 350) + (rng.unit(Ch.TIER) < 0.15)
-    tier = ("Standard", "Premium", "Enterprise")[min(2, tier_rank)]
-    low, high = {"Standard": (850, 1150), "Premium": (1150, 1550), "Enterprise": (1500, 2100)}[tier]
-    return base_employees, rng.between(low, high, Ch.RATE), 0.11 + 0.30 * rng.unit(Ch.MARGIN_BASE) ** 0.55
+def _powers(base: float, exponents: F64) -> list[float]:
+    # Python's float power, for the very bits the scalar builders get (numpy's may differ in the last one).
+    return [base**e for e in exponents.tolist()]
 
 
-def _lead_profile(rng: Rng) -> tuple[float, ...]:
-    won = rng.unit(Ch.OUTCOME) < 0.3
-    furthest = 4 if won else rng.integer(1, 4, Ch.FURTHEST)
-    return furthest, int(12 * 100 ** rng.unit(Ch.SIZE)), rng.between(900, 1900, Ch.VALUE)
+def _client_term(bases: U64) -> F64:
+    """Term length and phase of each company's contract (`World._client` and `_cycle_end`)."""
+    length = _TERM_DAYS[(draws(bases, Ch.TERM, 0) % np.uint64(3)).astype(np.int64)]
+    phase = (draws(bases, Ch.TERM_PHASE, 0) % length.astype(np.uint64)).astype(np.int64)
+    return np.column_stack([length, phase]).astype(np.float64)
 
 
-def _clients(world: World, index: int, rng: Rng) -> dict[str, float]:
-    window, offset = world._tenure_window(index)
-    souring = max(1, min(gen.CLIENT_SOURING_TICKS, int(window * gen.CLIENT_SOURING_SHARE)))
-    return {"window": window, "offset": offset, "souring": souring}
+def _client_profile(bases: U64) -> F64:
+    """Base head count, rate per seat and year, base margin and tier (0-2) of each client company."""
+    base_employees = np.array([int(10 * p) for p in _powers(200, units(bases, Ch.SIZE))], dtype=np.int64)
+    tier = (base_employees >= 60).astype(np.int64) + (base_employees >= 350) + (units(bases, Ch.TIER) < 0.15)
+    tier = np.minimum(2, tier)
+    low, high = _TIER_LOW[tier], _TIER_HIGH[tier]
+    rate = low + (high - low) * units(bases, Ch.RATE)
+    margin = np.array([0.11 + 0.30 * u**0.55 for u in units(bases, Ch.MARGIN_BASE).tolist()])
+    return np.column_stack([base_employees, rate, margin, tier]).astype(np.float64)
 
 
-def _licenses(world: World, index: int, rng: Rng) -> dict[str, float]:
-    _, seat_unit, base_seats, base_usage = license_plan(world.seed, index, rng)
+def _lead_profile(bases: U64) -> F64:
+    """Furthest stage, head count, value per head and whether it is won, of each lead company."""
+    won = units(bases, Ch.OUTCOME) < 0.3
+    furthest = np.where(won, 4, integers(bases, 1, 4, Ch.FURTHEST))
+    employees = np.array([int(12 * p) for p in _powers(100, units(bases, Ch.SIZE))], dtype=np.int64)
+    rate = 900 + (1900 - 900) * units(bases, Ch.VALUE)
+    return np.column_stack([furthest, employees, rate, won]).astype(np.float64)
+
+
+Constants = dict[str, npt.NDArray[Any]]
+_PRODUCTS = cat.SOFTWARE_PRODUCTS
+_PRODUCT_SEAT_UNIT = np.array([1 if p.license_type == "Concurrent" else 5 for p in _PRODUCTS], dtype=np.int64)
+_PRODUCT_SEATS_HIGH = np.array([{"User": 400, "Device": 300, "Concurrent": 40}[p.license_type] for p in _PRODUCTS])
+
+
+def _choose(bases: U64, channel: int, count: int) -> I64:
+    """Positions drawn by `Rng.choice` among `count` options."""
+    return (draws(bases, channel, 0) % np.uint64(count)).astype(np.int64)
+
+
+def _clients(world: World, bases: U64, index: I64) -> Constants:
+    window = integers(bases, *gen.CLIENT_TENURE_TICKS, Ch.TENURE)
+    offset = (draws(bases, Ch.TENURE_PHASE, 0) % window.astype(np.uint64)).astype(np.int64)
+    souring = np.trunc(window * gen.CLIENT_SOURING_SHARE).astype(np.int64)
+    return {"window": window, "offset": offset, "souring": np.maximum(1, np.minimum(gen.CLIENT_SOURING_TICKS, souring))}
+
+
+def _licenses(world: World, bases: U64, index: I64) -> Constants:
+    """`license_plan` over arrays."""
+    products = len(_PRODUCTS)
+    product = np.where(index < products * 3, (index * 13 + world.seed) % products, _choose(bases, Ch.PRODUCT, products))
+    seat_unit, high = _PRODUCT_SEAT_UNIT[product], _PRODUCT_SEATS_HIGH[product]
+    crowd = np.array([u**1.6 for u in units(bases, Ch.SEATS_BASE).tolist()])
+    base_seats = np.trunc(high * crowd / seat_unit).astype(np.int64) * seat_unit + seat_unit * 2
     return {
+        "product": product,
         "seat_unit": seat_unit,
-        "base_seats": base_seats,
-        "base_usage": base_usage,
-        "renewal_phase": rng.integer(0, 364, Ch.RENEWAL_PHASE),
+        "base_seats": np.maximum(seat_unit, base_seats),
+        "base_usage": np.array([0.5 + 0.47 * u**0.7 for u in units(bases, Ch.USAGE_BASE).tolist()]),
+        "renewal_phase": integers(bases, 0, 364, Ch.RENEWAL_PHASE),
     }
 
 
-def _leads(world: World, index: int, rng: Rng) -> dict[str, float]:
-    window, offset = world._lead_window(index)
-    return {"window": window, "offset": offset, "open_span": int(window * 0.85)}
+def _leads(world: World, bases: U64, index: I64) -> Constants:
+    window = integers(bases, 480, 2880, Ch.WINDOW)
+    offset = np.asarray(world._phases["leads"], dtype=np.int64).reshape(-1)[index] * 61 % window
+    return {"window": window, "offset": offset, "open_span": np.trunc(window * 0.85).astype(np.int64)}
 
 
-def _technicians(world: World, index: int, rng: Rng) -> dict[str, float]:
-    return {"utilization_target": 0.55 + 0.35 * rng.unit(Ch.UTIL_BASE)}
+def _technicians(world: World, bases: U64, index: I64) -> Constants:
+    return {"utilization_target": 0.55 + 0.35 * units(bases, Ch.UTIL_BASE)}
 
 
-def _departments(world: World, index: int, rng: Rng) -> dict[str, float]:
-    kind = cat.DEPARTMENTS[index % len(cat.DEPARTMENTS)]
-    employees = rng.integer(*kind.employees, Ch.SIZE)
-    monthly_budget = max(
-        50_000, gen.cents(employees * rng.between(*kind.monthly_cost_per_employee, Ch.BUDGET)) // 50_000 * 50_000
-    )
-    return {"monthly_budget": monthly_budget}
+def _departments(world: World, bases: U64, index: I64) -> Constants:
+    kinds = [cat.DEPARTMENTS[i % len(cat.DEPARTMENTS)] for i in index.tolist()]
+    low, high = (np.array([k.employees[j] for k in kinds], dtype=np.int64) for j in (0, 1))
+    employees = (draws(bases, Ch.SIZE, 0) % (high - low + 1).astype(np.uint64)).astype(np.int64) + low
+    cost_low, cost_high = (np.array([k.monthly_cost_per_employee[j] for k in kinds], dtype=np.int64) for j in (0, 1))
+    cost = cost_low + (cost_high - cost_low) * units(bases, Ch.BUDGET)
+    budget = np.rint(employees * cost * 100).astype(np.int64) // 50_000 * 50_000
+    return {"monthly_budget": np.maximum(50_000, budget)}
 
 
-def _agreement_constants(rng: Rng, term_days: int) -> dict[str, float]:
-    gap = 0 if rng.unit(Ch.GAP) < 0.6 else rng.integer(20, 90, Ch.GAP + 1)
+def _agreement_constants(bases: U64, term_days: I64) -> Constants:
+    gap = np.where(units(bases, Ch.GAP) < 0.6, 0, integers(bases, 20, 90, Ch.GAP + 1))
     cycle = term_days + gap
-    return {"term_days": term_days, "cycle": cycle, "phase": rng.integer(0, cycle - 1, Ch.TERM_PHASE)}
+    phase = (draws(bases, Ch.TERM_PHASE, 0) % cycle.astype(np.uint64)).astype(np.int64)
+    return {"term_days": term_days, "cycle": cycle, "phase": phase}
 
 
-def _vendors(world: World, index: int, rng: Rng) -> dict[str, float]:
-    kind = world.vendor_kind(index)
-    annual = gen.cents(rng.between(*kind.annual_value, Ch.VALUE_BASE)) // 100 * 100
+def _vendors(world: World, bases: U64, index: I64) -> Constants:
+    kind = (index + world.seed) % len(cat.VENDORS)
+    low = np.array([k.annual_value[0] for k in cat.VENDORS], dtype=np.int64)[kind]
+    high = np.array([k.annual_value[1] for k in cat.VENDORS], dtype=np.int64)[kind]
+    annual = np.rint((low + (high - low) * units(bases, Ch.VALUE_BASE)) * 100).astype(np.int64) // 100 * 100
     return {
         "annual": annual,
-        "spend_unit": rng.unit(Ch.SPEND),
-        **_agreement_constants(rng, rng.integer(1, 3, Ch.TERM) * 365),
+        "spend_unit": units(bases, Ch.SPEND),
+        **_agreement_constants(bases, integers(bases, 1, 3, Ch.TERM) * 365),
     }
 
 
-def _contracts(world: World, index: int, rng: Rng) -> dict[str, float]:
-    return _agreement_constants(rng, rng.choice((365, 730, 1095), Ch.TERM))
+def _contracts(world: World, bases: U64, index: I64) -> Constants:
+    return _agreement_constants(bases, np.array([365, 730, 1095], dtype=np.int64)[_choose(bases, Ch.TERM, 3)])
 
 
-_CONSTANTS: dict[str, Callable[[World, int, Rng], dict[str, float]]] = {
+_CONSTANTS: dict[str, Callable[[World, U64, I64], Constants]] = {
     "clients": _clients,
     "licenses": _licenses,
     "leads": _leads,

@@ -108,13 +108,18 @@ def _u64(values: npt.ArrayLike) -> U64:
     return array.astype(np.uint64) if array.dtype != np.uint64 else array
 
 
+# numpy's own scalars of the constants (made once: the array functions run on small arrays too).
+_S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
+_M1_U64, _M2_U64, _GAMMA_U64 = np.uint64(_M1), np.uint64(_M2), np.uint64(_GAMMA)
+
+
 def mix_array(z: U64) -> U64:
     """`mix` over an array (in place: the array given is the one returned)."""
-    z ^= z >> np.uint64(30)
-    z *= np.uint64(_M1)
-    z ^= z >> np.uint64(27)
-    z *= np.uint64(_M2)
-    z ^= z >> np.uint64(31)
+    z ^= z >> _S30
+    z *= _M1_U64
+    z ^= z >> _S27
+    z *= _M2_U64
+    z ^= z >> _S31
     return z
 
 
@@ -125,7 +130,7 @@ def item_bases(seed: int, keys: npt.ArrayLike) -> U64:
 
 def draws(bases: U64, channel: int, moments: npt.ArrayLike) -> U64:
     """`draw` for arrays of bases and moments (broadcast together)."""
-    z = _u64(moments) * np.uint64(_GAMMA)
+    z = _u64(moments) * _GAMMA_U64
     z = np.add(z, bases, out=z) if z.shape == bases.shape else z + bases
     z += np.uint64((channel * _CHANNEL) & _MASK)
     return mix_array(z)

@@ -126,6 +126,14 @@ def with_parity(values: I64, parity: I64, low: int | I64, high: int | I64) -> I6
     return result
 
 
+def pct(part: npt.NDArray[np.int64] | F64, whole: npt.NDArray[np.int64] | F64) -> F64:
+    """`generation.pct` over arrays: a share in percent to two places, 0.0 where the whole is 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = py_round(part / np.where(whole != 0, whole, 1) * 100, 2)
+    result: F64 = np.where(whole != 0, share, 0.0)
+    return result
+
+
 def pull_forward(today: I64, day: I64, pull: F64) -> I64:
     """`data_generator._pull_forward` over arrays of ordinals."""
     pulled = today + np.maximum(1, np.rint((day - today) * (1 - 0.7 * pull)).astype(np.int64))

@@ -7,6 +7,9 @@ import bisect
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
+
+import numpy as np
 
 from prism.simulation.generation import (
     CHANGE_BLOCK,
@@ -23,11 +26,11 @@ from prism.simulation.generation import (
     item_key,
     item_keys,
 )
-from prism.simulation.randomness import Rng, item_bases
+from prism.simulation.randomness import Rng, integers, item_bases
 from rules import EntityKind
 
 
-def _same_but_stamp(before: Item, after: Item) -> bool:
+def same_but_stamp(before: Item, after: Item) -> bool:
     """Whether two builds of an item differ in nothing but `lastUpdated`."""
     return before == {**after, "lastUpdated": before["lastUpdated"]}
 
@@ -57,11 +60,13 @@ class WorldCore:
             for kind in ENTITY_KINDS
         }
         self._phases: dict[EntityKind, tuple[int, ...]] = {
-            kind: tuple(self._draw_phase(kind, index) for index in range(generation.counts.get(kind, 0)))
-            for kind in ENTITY_KINDS
+            kind: tuple(integers(np.asarray(bases, dtype=np.uint64), 0, CHANGE_BLOCK - 1, Ch.PHASE).tolist())
+            for kind, bases in self._bases.items()
         }
         # The last block's offsets of each item: consecutive ticks mostly fall in the same block.
         self._offsets: dict[tuple[str, int], tuple[int, tuple[int, ...]]] = {}
+        # What other modules derive from this world and keep exactly as long as it lives (the item columns).
+        self.derived: dict[str, Any] = {}
 
     def rng(self, kind: EntityKind, index: int) -> Rng:
         """Randomness of one item."""
@@ -139,7 +144,7 @@ class WorldCore:
     def step(self, kind: EntityKind, index: int, before: Built, tick: int) -> Built:
         """The item after a change tick: the very same object when no field but `lastUpdated` would move."""
         after = self.build(kind, index, tick)
-        if _same_but_stamp(before.item, after.item):
+        if same_but_stamp(before.item, after.item):
             return Built(before.item, after.next_change)
         return after
 

@@ -116,10 +116,11 @@ def _item_history_endpoint(kind: EntityKind) -> Callable[..., Any]:
 
         def points() -> list[dict[str, Any]]:
             # An item that was replaced (a closed lead, a churned client) has points only while it existed.
+            shown = [t for t in ticks if t in alive]
+            items = dg.item_history(world, kind, index, shown)
             return [
-                {"tick": t, "time": dg.iso_time(generation.time_of(t)), "item": world.item_at(kind, index, t).item}
-                for t in ticks
-                if t in alive
+                {"tick": t, "time": dg.iso_time(generation.time_of(t)), "item": item}
+                for t, item in zip(shown, items, strict=True)
             ]
 
         body = orjson.dumps(
