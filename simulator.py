@@ -133,7 +133,7 @@ class Simulator:
             snapshot = previous
             while snapshot.tick < target:
                 snapshot = self._advance(snapshot, self.world)
-        encode_all(snapshot)
+        encode_all(snapshot, previous)
         with self._lock:
             if self.snapshot is not previous:  # a regenerate won the race; keep its world
                 return self.snapshot

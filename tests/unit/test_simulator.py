@@ -8,10 +8,12 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pytest
 
 import data_generator as dg
 from config import now_utc
+from fastpath import ITEM_JSON, encode_all, encode_list
 from prism.services import services_of
 from simulator import Simulator
 from tests.support import make_settings
@@ -251,3 +253,29 @@ def test_the_served_lists_move_with_a_sub_second_interval_over_http() -> None:
         newest_first = [c["lastUpdated"] for c in client.get("/api/clients?sort=lastUpdated&order=desc").json()]
         assert [parse_time(stamp) for stamp in newest_first] == sorted(map(parse_time, newest_first), reverse=True)
         assert all(stamp.endswith("00Z") and len(stamp) == len("2025-01-15T10:30:00.200Z") for stamp in newest_first)
+
+
+def test_a_tick_encodes_only_the_items_it_changed_and_serves_the_same_bytes() -> None:
+    counts = make_settings().entity_counts
+    generation = dg.new_generation(counts=counts, interval=30, now=datetime(2026, 3, 1, tzinfo=UTC), seed=11)
+    world = dg.World(generation)
+    start = encode_all(dg.compute_snapshot(generation, 50_000, world))
+    previous = encode_all(dg.advance(start, world), start)  # the first tick after start-up encodes every item
+    reused = encoded_again = 0
+    for _ in range(40):
+        snapshot = encode_all(dg.advance(previous, world), previous)
+        for kind in dg.ENTITY_KINDS:
+            items, parts = snapshot.items[kind], snapshot.cache.get(ITEM_JSON, kind)
+            assert encode_list(snapshot, kind).body == orjson.dumps(list(items))
+            earlier_parts = previous.cache.get(ITEM_JSON, kind)
+            assert parts is not None
+            assert earlier_parts is not None
+            for item, was, json, earlier in zip(items, previous.items[kind], parts, earlier_parts, strict=True):
+                if item is was:
+                    assert json is earlier
+                    reused += 1
+                else:
+                    assert json == orjson.dumps(item)
+                    encoded_again += 1
+        previous = snapshot
+    assert reused > 5 * encoded_again > 0
