@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import gzip
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Literal
 
@@ -13,8 +15,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import data_generator as dg
+import fastpath
 from prism.api import params
 from prism.services import services_of
+from prism.simulation.items import ItemColumns
 from queries import SCALAR_FIELDS, ListQuery, QueryError, _scalar_type, parse_list_query, scalar_fields
 from rules import EntityKind
 from tests.support import module_app_and_client
@@ -241,7 +245,7 @@ def test_at_serves_the_snapshot_of_that_time(client: TestClient, app: FastAPI) -
 def test_at_in_a_world_past_the_size_limit_is_refused_up_front_and_the_present_still_served(
     client: TestClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    items = sum(services_of(app).simulator.snapshot.counts.values())
+    items = services_of(app).simulator.snapshot.counts["clients"]
     monkeypatch.setattr(params, "MAX_AT_ITEMS", items - 1)
     now_tick = served(client, "/api/clients")[2]
     earlier = generation_of(app).time_of(now_tick - 100).isoformat()
@@ -249,8 +253,11 @@ def test_at_in_a_world_past_the_size_limit_is_refused_up_front_and_the_present_s
     assert refused.status_code == 422
     [reason] = refused.json()["detail"]
     assert reason["loc"] == ["query", "at"]
-    assert f"at most {items - 1:,} items; this one has {items:,}" in reason["msg"]
+    assert f"at most {items - 1:,} items; clients has {items:,}" in reason["msg"]
     assert client.get("/api/clients/client-1", params={"at": earlier}).status_code == 422
+    # An entity within the limit is still served at that time.
+    assert services_of(app).simulator.snapshot.counts["departments"] < items - 1
+    assert client.get("/api/departments", params={"at": earlier}).status_code == 200
     # The served tick is no computation: asked for by its time, it is answered whatever the size.
     tick = served(client, "/api/clients")[2]
     answered = client.get("/api/clients", params={"at": generation_of(app).time_of(tick).isoformat()})
@@ -371,3 +378,36 @@ def test_a_wrong_value_is_refused_with_what_the_field_holds(
         parse(kind, parameter)
     assert refused.value.parameter == parameter[0]
     assert refused.value.message == str(refused.value) == message
+
+
+def test_at_computes_its_items_and_their_json_off_the_event_loop(
+    client: TestClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on_the_loop: list[bool] = []
+
+    def running_loop() -> bool:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        return True
+
+    def recorded(original: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            on_the_loop.append(running_loop())
+            return original(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(ItemColumns, "items_at", recorded(ItemColumns.items_at))
+    monkeypatch.setattr(fastpath, "make_etag", recorded(fastpath.make_etag))  # once per list encoded
+    monkeypatch.setattr(gzip, "compress", recorded(gzip.compress))
+    now_tick = served(client, "/api/clients")[2]
+    on_the_loop.clear()  # what the present cost is not the question here
+    for ago in (5_000, 6_000):
+        earlier = generation_of(app).time_of(now_tick - ago).isoformat()
+        listed = client.get("/api/licenses", params={"at": earlier}, headers={"accept-encoding": "gzip"})
+        assert listed.status_code == 200
+        assert client.get("/api/leads/lead-1", params={"at": earlier}).status_code in (200, 404)
+    assert len(on_the_loop) >= 6  # per time: the licenses, their JSON and its gzip, and the leads
+    assert not any(on_the_loop)
