@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
 import data_generator as dg
+import fastpath
 import main
 from models import ENTITY_MODELS
 from prism.api.deps import get_sleep
@@ -109,6 +110,29 @@ def test_large_answers_are_gzipped_when_the_client_accepts_it(client: TestClient
         assert "Accept-Encoding" in packed.headers["vary"]
     refused, _ = raw_body(client, path, {"Accept-Encoding": "gzip;q=0"})
     assert "content-encoding" not in refused.headers
+
+
+def test_a_large_list_is_compressed_in_a_worker_thread_not_on_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    compressed_on_the_loop: list[bool] = []
+    compress = gzip.compress
+
+    def recording(data: bytes, *args: Any, **kwargs: Any) -> bytes:
+        try:
+            asyncio.get_running_loop()
+            compressed_on_the_loop.append(True)
+        except RuntimeError:
+            compressed_on_the_loop.append(False)
+        return compress(data, *args, **kwargs)
+
+    monkeypatch.setattr(gzip, "compress", recording)
+    with TestClient(main.create_app(make_settings(license_count=1000))) as client:
+        packed, packed_body = raw_body(client, "/api/licenses", {"Accept-Encoding": "gzip"})
+        plain, plain_body = raw_body(client, "/api/licenses", {"Accept-Encoding": "identity"})
+    assert len(plain_body) > fastpath.OFF_LOOP_BYTES
+    assert packed.headers["content-encoding"] == "gzip"
+    if same_tick(plain, packed):
+        assert gzip.decompress(packed_body) == plain_body
+    assert compressed_on_the_loop == [False]
 
 
 def test_small_answers_are_not_compressed(client: TestClient) -> None:
