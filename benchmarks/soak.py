@@ -394,7 +394,13 @@ async def run(minutes: float, port: int, moto_port: int, reports_dir: str, *, re
                 if isinstance(result, BaseException):  # a load task that died would quietly lighten the load
                     print(f"load task {task.get_name()} died: {result!r}")
             rss_end = rss_mb(server.pid)
-            sync = (await client.post("/api/sync")).json()
+            # moto, in a process of its own on a busy machine, can be slow to answer: the last sync may take a while,
+            # and the figures above are printed whatever it says.
+            began = time.monotonic()
+            try:
+                sync = (await client.post("/api/sync", timeout=120)).json()
+            except httpx.HTTPError as exc:
+                sync = {"error": f"{type(exc).__name__} after {time.monotonic() - began:.0f} s"}
             stats = (await client.get("/api/stats")).json()
         server.send_signal(signal.SIGTERM)
         exit_code = server.wait(timeout=30)

@@ -59,9 +59,9 @@ class Columns:
         self.schedule = Schedule(world)
         self.counts = self.schedule.counts
         self.bases = self.schedule.bases
-        self._companies: dict[tuple[str, str], tuple[I64, F64]] = {}
+        self._companies: dict[tuple[EntityKind, str], tuple[I64, F64]] = {}
         self._constants = {kind: self._item_constants(kind) for kind in gen.ENTITY_KINDS}
-        self._next: dict[str, Callable[[I64, I64], I64]] = {
+        self._next: dict[EntityKind, Callable[[I64, I64], I64]] = {
             "clients": self._client_next,
             "licenses": self._license_next,
             "leads": self._lead_next,
@@ -70,7 +70,7 @@ class Columns:
             "vendors": self._vendor_next,
             "contracts": self._contract_next,
         }
-        self._fields: dict[str, Callable[[I64, I64, I64], Fields]] = {
+        self._fields: dict[EntityKind, Callable[[I64, I64, I64], Fields]] = {
             "clients": self._client_fields,
             "licenses": self._license_fields,
             "leads": self._lead_fields,
@@ -475,7 +475,7 @@ def _contracts(world: World, bases: U64, index: I64) -> Constants:
     return _agreement_constants(bases, np.array([365, 730, 1095], dtype=np.int64)[_choose(bases, Ch.TERM, 3)])
 
 
-_CONSTANTS: dict[str, Callable[[World, U64, I64], Constants]] = {
+_CONSTANTS: dict[EntityKind, Callable[[World, U64, I64], Constants]] = {
     "clients": _clients,
     "licenses": _licenses,
     "leads": _leads,

@@ -75,11 +75,11 @@ class ItemFields:
         self.calendar = columns.calendar
         self.bases = columns.bases
         self.seed = self.world.seed
-        self._constants: dict[str, dict[str, Any]] = {}
-        self._ids: dict[str, Texts] = {}
+        self._constants: dict[EntityKind, dict[str, Any]] = {}
+        self._ids: dict[EntityKind, Texts] = {}
         self._client_salt = self.seed % 9973
         self._lead_salt = (self.seed >> 7) % 9973 + 1
-        self._tables: dict[str, Callable[[I64, I64, I64], ItemTable]] = {
+        self._tables: dict[EntityKind, Callable[[I64, I64, I64], ItemTable]] = {
             "clients": self._clients,
             "licenses": self._licenses,
             "leads": self._leads,
@@ -88,7 +88,7 @@ class ItemFields:
             "vendors": lambda index, ticks, parity: spend_fields.vendors(self, index, ticks, parity),
             "contracts": lambda index, ticks, parity: spend_fields.contracts(self, index, ticks, parity),
         }
-        self._drawn: dict[str, Callable[[], dict[str, Any]]] = {
+        self._drawn: dict[EntityKind, Callable[[], dict[str, Any]]] = {
             "technicians": self._technician_constants,
             "departments": lambda: spend_fields.department_constants(self),
             "vendors": lambda: spend_fields.vendor_constants(self),

@@ -93,7 +93,7 @@ class ItemColumns:
         self.columns = Columns(world)
         self.fields = ItemFields(self.columns)
         self.counts = self.columns.counts
-        self._chances: dict[str, tuple[int, npt.NDArray[np.bool_]]] = {}
+        self._chances: dict[EntityKind, tuple[int, npt.NDArray[np.bool_]]] = {}
 
     def build(self, kind: EntityKind, index: I64, ticks: I64) -> Builds:
         """`World.build` of each element: the item as it is right after a change at its tick."""
