@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import itertools
 import logging
 import os
@@ -65,8 +66,7 @@ class Recorder:
         self.started = time.monotonic()
         self.outcomes: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
         self.latency_by_minute: dict[int, list[float]] = collections.defaultdict(list)
-        self.served: list[Buckets] = []
-        self.last_metrics = ""
+        self.served: list[dict[str, Buckets]] = []  # per route, at the start of each minute and at the end
 
     def record(self, route: str, outcome: str, seconds: float | None = None) -> None:
         """Count an outcome of a route; a latency, when given, goes into the minute's GET percentiles."""
@@ -206,34 +206,38 @@ async def flap_dynamodb(moto: Moto, minutes: float, stop: asyncio.Event) -> None
 Buckets = dict[float, float]
 
 
-def served_buckets(metrics_text: str, route: str | None = None) -> Buckets:
-    """The service's GET request-duration buckets of a route (None: summed over routes) from a /metrics scrape."""
-    buckets: Buckets = collections.defaultdict(float)
+def served_buckets(metrics_text: str) -> dict[str, Buckets]:
+    """The service's GET request-duration buckets per route, from a /metrics scrape."""
+    by_route: dict[str, Buckets] = collections.defaultdict(lambda: collections.defaultdict(float))
     for family in text_string_to_metric_families(metrics_text):
         if family.name != "prism_http_request_duration_seconds":
             continue
         for sample in family.samples:
             labels = sample.labels
-            wanted = labels.get("method") == "GET" and labels.get("route") != "/api/events"
-            if sample.name.endswith("_bucket") and wanted and route in (None, labels.get("route")):
-                buckets[float(labels["le"])] += sample.value
-    return dict(buckets)
+            if sample.name.endswith("_bucket") and labels.get("method") == "GET" and labels["route"] != "/api/events":
+                by_route[labels["route"]][float(labels["le"])] += sample.value
+    return by_route
+
+
+def summed(by_route: dict[str, Buckets]) -> Buckets:
+    """The buckets of every route together."""
+    total: Buckets = collections.defaultdict(float)
+    for buckets in by_route.values():
+        for bound, count in buckets.items():
+            total[bound] += count
+    return total
 
 
 async def scrape_each_minute(client: httpx.AsyncClient, recorder: Recorder, stop: asyncio.Event) -> None:
-    """The service's histogram at the start of every minute (and at the end), for per-minute quantiles."""
+    """The service's histogram at the start of every minute and once more at the end."""
     minute = 0
     while True:
-        recorder.last_metrics = (await client.get("/metrics")).text
-        recorder.served.append(served_buckets(recorder.last_metrics))
-        minute += 1
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=max(0.0, START + 60 * minute - time.monotonic()))
-            recorder.last_metrics = (await client.get("/metrics")).text
-            recorder.served.append(served_buckets(recorder.last_metrics))
+        recorder.served.append(served_buckets((await client.get("/metrics")).text))
+        if stop.is_set():
             return
-        except TimeoutError:
-            continue
+        minute += 1
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=max(0.0, START + 60 * minute - time.monotonic()))
 
 
 def bucket_quantile(before: Buckets, after: Buckets, share: float) -> tuple[float, float]:
@@ -277,22 +281,15 @@ def print_outcomes(recorder: Recorder) -> None:
             f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms"
         )
     print("GET latency per minute inside the service (its histogram; the bucket's upper bound):")
-    for minute, (before, after) in enumerate(itertools.pairwise(recorder.served), start=1):
+    for minute, (before, after) in enumerate(itertools.pairwise(map(summed, recorder.served)), start=1):
         total, _ = bucket_quantile(before, after, 1.0)
         bounds = [bucket_quantile(before, after, share)[1] * 1000 for share in (0.5, 0.95, 0.99)]
         print(
             f"  minute {minute:>2}: {total:>6.0f} requests, "
             + ", ".join(f"p{name} <= {bound:g} ms" for name, bound in zip((50, 95, 99), bounds, strict=True))
         )
-    routes = {
-        sample.labels["route"]
-        for family in text_string_to_metric_families(recorder.last_metrics)
-        for sample in family.samples
-        if family.name == "prism_http_request_duration_seconds" and sample.labels.get("method") == "GET"
-    } - {"/api/events"}
     print("the whole run inside the service, by route (bucket upper bounds):")
-    for route in sorted(routes):
-        buckets = served_buckets(recorder.last_metrics, route)
+    for route, buckets in sorted((recorder.served[-1] if recorder.served else {}).items()):
         total, _ = bucket_quantile({}, buckets, 1.0)
         p50, p99 = (bucket_quantile({}, buckets, share)[1] * 1000 for share in (0.5, 0.99))
         print(f"  {route:40} {total:>7.0f} requests, p50 <= {p50:g} ms, p99 <= {p99:g} ms")

@@ -5,14 +5,14 @@ generation, the 422 of a bad parameter, and JSON answers with `ETag`, `X-Tick`, 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import HTTPException, Query, Request, Response
 
 import data_generator as dg
-from fastpath import list_parts, make_etag, response_parts
+from fastpath import make_etag, response_parts
 from history import parse_step, plan_ticks
 from models import (
     ErrorBody,
@@ -107,10 +107,11 @@ MAX_AT_ITEMS = 100_000
 
 
 async def snapshot_for(
-    simulator: Simulator, at: datetime | None, kind: EntityKind, *, plain_list: Mapping[str, str] | None = None
+    simulator: Simulator, at: datetime | None, kind: EntityKind, prepare: Callable[[dg.Snapshot], object]
 ) -> dg.Snapshot:
-    """The served snapshot, or with `at` the one of that tick with the entity's items computed off the event
-    loop; with `plain_list` (the request's headers) also the list's JSON, and its gzip when they accept it."""
+    """The served snapshot, or with `at` the one of that tick, with what the route will read of it (`prepare`:
+    the entity's items, an index by id, a list's JSON and gzip; each kept with the snapshot) computed off the
+    event loop."""
     tick = tick_at(simulator, at)
     current = simulator.snapshot
     if tick == current.tick:
@@ -121,9 +122,7 @@ async def snapshot_for(
 
     def prepared() -> dg.Snapshot:
         snapshot = simulator.snapshot_at(tick)
-        snapshot.by_id(kind)
-        if plain_list is not None:
-            list_parts(snapshot, kind, plain_list)  # kept with the snapshot: the route's call copies bytes
+        prepare(snapshot)
         return snapshot
 
     return await asyncio.to_thread(prepared)

@@ -75,10 +75,11 @@ def _list_endpoint(kind: EntityKind) -> Callable[..., Any]:
             )
         except QueryError as exc:
             raise unprocessable(exc.parameter, exc.message) from None
-        snapshot = await snapshot_for(simulator, at, kind, plain_list=request.headers if query.is_plain else None)
-        if query.is_plain:
+        if query.is_plain:  # the list's JSON and gzip are made in the thread too, and kept with the snapshot
+            snapshot = await snapshot_for(simulator, at, kind, lambda s: list_parts(s, kind, request.headers))
             status_code, headers, body = list_parts(snapshot, kind, request.headers)
             return Response(body, status_code=status_code, headers=dict(headers))
+        snapshot = await snapshot_for(simulator, at, kind, lambda s: s.items[kind])
         page, total = select(snapshot.items[kind], query)
         return json_response(request, orjson.dumps(page), snapshot.tick, total)
 
@@ -90,7 +91,7 @@ ItemIdPath = Annotated[str, Path(max_length=64, description="The item's id.")]
 
 def _item_endpoint(kind: EntityKind) -> Callable[..., Any]:
     async def get_item(request: Request, simulator: SimulatorDep, item_id: ItemIdPath, at: AtQuery = None) -> Response:
-        snapshot = await snapshot_for(simulator, at, kind)
+        snapshot = await snapshot_for(simulator, at, kind, lambda s: s.by_id(kind))
         item = snapshot.by_id(kind).get(item_id)
         if item is None:
             raise HTTPException(404, f"no {SINGULAR[kind]} with id {item_id!r}")
